@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '../../src/db/data-source';
+import { migrate } from '../../src/db/database';
+import { startEmbeddedPostgres, withDatabase } from '../../src/db/embedded-postgres';
+import { createLogger } from '../../src/logger';
+
+export interface BenchDb { url: string; ds: DataSource; close(): Promise<void> }
+
+/**
+ * A fresh, migrated database for one benchmark: on DATABASE_URL's server if set, else on an embedded Postgres
+ * started for the run. Dropped (and the server stopped) on close.
+ */
+export async function openBenchDb(poolSize: number): Promise<BenchDb> {
+  const log = createLogger('warn');
+  let adminUrl = process.env.DATABASE_URL;
+  let stop: (() => Promise<void>) | undefined;
+  let dir: string | undefined;
+  if (!adminUrl) {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-'));
+    chmodSync(dir, 0o755);
+    const server = await startEmbeddedPostgres(dir, log);
+    adminUrl = server.adminUrl;
+    stop = () => server.stop();
+  }
+  const name = `sy_bench_${process.pid}_${Date.now().toString(36)}`;
+  await admin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = withDatabase(adminUrl, name);
+  const ds = createDataSource(url, { poolSize, applicationName: 'switchyard-bench' });
+  await ds.initialize();
+  await migrate(ds, log);
+  return {
+    url, ds,
+    async close() {
+      await ds.destroy();
+      await admin(adminUrl!, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await stop?.();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function admin<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try { return await fn(c); } finally { await c.end(); }
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+/** Runs `clients` loops of `op` for `ms` milliseconds; returns completed operations per second. */
+export async function rate(clients: number, ms: number, op: (client: number) => Promise<unknown>): Promise<number> {
+  const deadline = Date.now() + ms;
+  let done = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    while (Date.now() < deadline) { await op(c); done++; }
+  }));
+  return done / (Number(process.hrtime.bigint() - t0) / 1e9);
+}

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Runs the compiled CLI (built by `npm install` through the "prepare" script, or `npm run build`).
+require('../dist/src/main.js');

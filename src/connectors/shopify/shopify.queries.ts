@@ -1,0 +1,182 @@
+/**
+ * Every GraphQL document the Shopify connector sends (Admin API 2026-07). Each one is validated in
+ * test/connectors/shopify against Shopify's published introspection schema, with the 2026-04 changes overlaid.
+ */
+
+const MONEY = 'shopMoney { amount currencyCode }';
+const ADDRESS = 'name address1 address2 city province provinceCode zip countryCodeV2 latitude longitude phone';
+
+/** Fields of an order, shared by the incremental query and the bulk backfill. */
+export const ORDER_FIELDS = `
+  id
+  name
+  createdAt
+  updatedAt
+  processedAt
+  cancelledAt
+  cancelReason
+  closed
+  displayFinancialStatus
+  displayFulfillmentStatus
+  currencyCode
+  email
+  phone
+  tags
+  totalPriceSet { ${MONEY} }
+  customer { id email displayName phone }
+  shippingAddress { ${ADDRESS} }
+  shippingLine { title }`;
+
+/**
+ * Shopify refuses a query whose requested cost exceeds 1,000 points (connection = 2 + first × node cost; each
+ * object 1). An order with its money, customer, address, 5 fulfilment orders and 50 line items requests about 170,
+ * so a page holds 5 orders (~850). Orders with more line items are refused rather than emitted partly.
+ */
+export const ORDERS_PAGE_SIZE = 5;
+export const LINE_ITEMS_PER_ORDER = 50;
+export const FULFILLMENT_ORDERS_PER_ORDER = 5;
+
+export const ORDERS_QUERY = `
+query SwitchyardOrders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      ${ORDER_FIELDS}
+      fulfillmentOrders(first: ${FULFILLMENT_ORDERS_PER_ORDER}) { nodes { deliveryMethod { methodType } } }
+      lineItems(first: ${LINE_ITEMS_PER_ORDER}) {
+        pageInfo { hasNextPage }
+        nodes { id sku title quantity currentQuantity originalUnitPriceSet { ${MONEY} } }
+      }
+    }
+  }
+}`;
+
+/** Requested cost of one ORDERS_QUERY page by Shopify's rules (what the bucket must hold before it runs). */
+export const ORDERS_QUERY_COST = 2 + ORDERS_PAGE_SIZE * (6 + (2 + FULFILLMENT_ORDERS_PER_ORDER * 2) + (2 + LINE_ITEMS_PER_ORDER * 3));
+
+export const LOCATIONS_QUERY = `
+query SwitchyardLocations($first: Int!, $after: String) {
+  locations(first: $first, after: $after, includeInactive: true, includeLegacy: true) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id
+      name
+      isActive
+      address { address1 address2 city province provinceCode zip countryCode latitude longitude phone }
+    }
+  }
+}`;
+
+/** 4 items × 75 locations requests about 914 points (each level with its location and quantities costs 3). */
+export const INVENTORY_PAGE_SIZE = 4;
+export const LEVELS_PER_ITEM = 75;
+
+export const INVENTORY_QUERY = `
+query SwitchyardInventory($first: Int!, $after: String) {
+  inventoryItems(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id
+      sku
+      inventoryLevels(first: ${LEVELS_PER_ITEM}) {
+        pageInfo { hasNextPage }
+        nodes {
+          updatedAt
+          location { id }
+          quantities(names: ["available", "on_hand"]) { name quantity }
+        }
+      }
+    }
+  }
+}`;
+
+export const INVENTORY_QUERY_COST = 2 + INVENTORY_PAGE_SIZE * (3 + LEVELS_PER_ITEM * 3);
+
+export const SHOP_QUERY = `query SwitchyardCheck { shop { name } }`;
+
+/**
+ * Absolute stock with compare-and-set. From 2026-04 `changeFromQuantity` is required (null = "no level yet") and
+ * the mutation must carry `@idempotent(key:)`.
+ */
+export const INVENTORY_SET_QUANTITIES = `
+mutation SwitchyardSetQuantities($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}`;
+
+/** Requested cost ~ 2 + 5 × (4 + 2 + 50 × 2) = 532. */
+export const ORDER_FULFILLMENT_ORDERS = `
+query SwitchyardFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: ${FULFILLMENT_ORDERS_PER_ORDER}) {
+      nodes {
+        id
+        status
+        assignedLocation { location { id } }
+        lineItems(first: ${LINE_ITEMS_PER_ORDER}) { nodes { id remainingQuantity lineItem { id sku } } }
+      }
+    }
+  }
+}`;
+
+export const FULFILLMENT_CREATE = `
+mutation SwitchyardFulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
+  fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}`;
+
+export const ORDER_CANCEL = `
+mutation SwitchyardOrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refund: $refund, restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    job { id }
+    orderCancelUserErrors { field message code }
+  }
+}`;
+
+/** The inner query of the first backfill (bulk operations take no variables; the window is inlined, quoted). */
+export function bulkOrdersInnerQuery(search: string): string {
+  return `{
+  orders(query: ${JSON.stringify(search)}, sortKey: UPDATED_AT) {
+    edges {
+      node {
+        ${ORDER_FIELDS}
+        lineItems {
+          edges { node { id sku title quantity currentQuantity originalUnitPriceSet { ${MONEY} } } }
+        }
+      }
+    }
+  }
+}`;
+}
+
+export const BULK_RUN_QUERY = `
+mutation SwitchyardBulkOrders($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { field message }
+  }
+}`;
+
+export const BULK_CURRENT = `
+query SwitchyardBulkStatus {
+  currentBulkOperation(type: QUERY) { id status errorCode objectCount url }
+}`;
+
+/** All documents, for validation in tests. */
+export const ALL_DOCUMENTS: Record<string, string> = {
+  ORDERS_QUERY,
+  LOCATIONS_QUERY,
+  INVENTORY_QUERY,
+  SHOP_QUERY,
+  INVENTORY_SET_QUANTITIES,
+  ORDER_FULFILLMENT_ORDERS,
+  FULFILLMENT_CREATE,
+  ORDER_CANCEL,
+  BULK_RUN_QUERY,
+  BULK_CURRENT,
+};

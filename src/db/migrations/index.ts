@@ -1,0 +1,9 @@
+import { InitialModel1763900000000 } from './1763900000000-initial-model';
+import { InventoryIdempotencyTransfersChannels1763900000100 } from './1763900000100-inventory-idempotency-transfers-channels';
+import { Routing1763900000200 } from './1763900000200-routing';
+import { Security1763900000300 } from './1763900000300-security';
+import { SyncEngine1763900000400 } from './1763900000400-sync-engine';
+import { ReturnsPromise1763900000500 } from './1763900000500-returns-promise';
+
+/** In order. A migration, once released, is never edited: add a new one. */
+export const MIGRATIONS = [InitialModel1763900000000, InventoryIdempotencyTransfersChannels1763900000100, Routing1763900000200, Security1763900000300, SyncEngine1763900000400, ReturnsPromise1763900000500];

@@ -1,0 +1,518 @@
+import { randomUUID } from 'node:crypto';
+import { rows as sql } from '../db/sql';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DomainError, badInput, notFound } from '../errors';
+import { EventBus } from '../events/event-bus';
+import type { InventoryChangedEvent } from '../events/hub-events';
+import { ChangePublisher } from './change-publisher';
+import { IdempotencyStore } from '../idempotency/idempotency.store';
+import { ReservationCoalescer, type CoalescedGrant, type CoalescedRequest } from './reservation-coalescer';
+import { StockMovementReason } from '../model/enums';
+
+export const MAX_QUANTITY = 1_000_000_000;
+/** Longest a cart/checkout reservation may be held before the sweeper expires it. */
+export const MAX_RESERVATION_TTL_SECONDS = 7 * 24 * 3600;
+export const MAX_RESERVATION_LINES = 100;
+
+export interface StockSnapshot {
+  sku: string;
+  locationCode: string;
+  onHand: number;
+  reserved: number;
+  safetyStock: number;
+  available: number;
+}
+
+/** Options every change accepts. */
+export interface ChangeOptions { idempotencyKey?: string | null }
+
+export interface AdjustInput { sku: string; locationCode: string; delta: number; reason: StockMovementReason; reference?: string; note?: string }
+export interface SetInput { sku: string; locationCode: string; onHand: number; expectedOnHand?: number; reason?: StockMovementReason; reference?: string; note?: string }
+export interface ReserveLine { productId: string; locationId: string; quantity: number; fulfillmentOrderLineId?: string }
+export interface TransferInput { sku: string; fromLocationCode: string; toLocationCode: string; quantity: number; reference?: string; note?: string }
+export interface ReserveStockInput { lines: { sku: string; locationCode: string; quantity: number }[]; ttlSeconds?: number | null; reference?: string | null }
+export interface ReleaseInput { reservationIds?: string[] | null; reference?: string | null }
+
+export interface TransferView {
+  id: string; sku: string; fromLocationCode: string; toLocationCode: string; quantity: number;
+  status: 'IN_TRANSIT' | 'RECEIVED' | 'CANCELLED'; reference: string | null; createdAt: string; closedAt: string | null;
+}
+export interface ReservationView { id: string; sku: string; locationCode: string; quantity: number; status: string; reference: string | null; expiresAt: string | null }
+export interface ReserveStockResult { reservations: ReservationView[] }
+
+const ADJUST_REASONS = new Set<StockMovementReason>([
+  StockMovementReason.RECEIPT, StockMovementReason.SALE, StockMovementReason.DAMAGE, StockMovementReason.CYCLE_COUNT,
+  StockMovementReason.RETURN, StockMovementReason.CORRECTION,
+]);
+
+interface ItemIds { productId: string; locationId: string; sku: string; locationCode: string }
+
+interface BalanceRow { on_hand: number; reserved: number; safety_stock: number }
+
+export function checkQuantity(field: string, value: number, opts: { allowZero?: boolean; allowNegative?: boolean } = {}): void {
+  if (!Number.isInteger(value)) throw badInput(field, `must be a whole number, got ${value}`);
+  if (Math.abs(value) > MAX_QUANTITY) throw badInput(field, `must be at most ${MAX_QUANTITY} in size, got ${value}`);
+  if (value === 0 && !opts.allowZero) throw badInput(field, 'must not be zero');
+  if (value < 0 && !opts.allowNegative) throw badInput(field, `must be positive, got ${value}`);
+}
+
+/**
+ * One reservation line as a single statement: conditional UPDATE (never below ATP 0), reservation row and ledger row
+ * with the balance after. Nothing is written when the condition fails. The caller emits the change event. `$1/$2` select the item (ids, or sku/code in the by-code variant).
+ */
+const reserveLineSql = (itemCte: string) => `
+  WITH item AS (${itemCte}),
+  upd AS (
+    UPDATE stock_level s SET reserved = s.reserved + $3::int, updated_at = now()
+      FROM item WHERE s.product_id = item.product_id AND s.location_id = item.location_id
+       AND s.on_hand - s.reserved - s.safety_stock >= $3
+    RETURNING s.product_id, s.location_id, s.on_hand, s.reserved, s.safety_stock, item.sku, item.code),
+  res AS (
+    INSERT INTO reservation (product_id, location_id, quantity, order_id, fulfillment_order_line_id, reference, expires_at)
+    SELECT product_id, location_id, $3::int, $4::uuid, $5::uuid, $6::text, $7::timestamptz FROM upd RETURNING id, expires_at),
+  mov AS (
+    INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, actor)
+    SELECT product_id, location_id, 'RESERVE', 0, $3::int, on_hand, reserved, coalesce($6::text, $4::uuid::text), $8::text FROM upd)
+  SELECT res.id, res.expires_at, upd.product_id, upd.location_id, upd.on_hand, upd.reserved, upd.safety_stock, upd.sku, upd.code
+    FROM upd, res`;
+const RESERVE_BY_IDS = reserveLineSql(`SELECT p.id AS product_id, l.id AS location_id, p.sku, l.code AS code FROM product p, location l WHERE p.id = $1 AND l.id = $2`);
+const RESERVE_BY_CODES = reserveLineSql(`SELECT p.id AS product_id, l.id AS location_id, p.sku, l.code AS code FROM product p, location l WHERE p.sku = $1 AND l.code = $2`);
+
+interface ReservedRow extends BalanceRow { id: string; expires_at: Date | null; product_id: string; location_id: string; sku: string; code: string }
+
+/**
+ * The only writer of stock. Every change is a conditional UPDATE (the database's CHECK constraints are the
+ * last line of defence, not the first) plus a ledger row carrying the balance after it, in one transaction,
+ * with the change event queued in that transaction. Every public change takes an optional idempotency key.
+ */
+export class InventoryService {
+  readonly idempotency: IdempotencyStore;
+  private readonly coalescer: ReservationCoalescer;
+
+  private readonly publisher: ChangePublisher;
+  /** Events of the transactions this service opened, published after they commit (see ChangePublisher). */
+  private readonly ownTransactions = new WeakMap<object, InventoryChangedEvent[]>();
+
+  constructor(private readonly ds: DataSource, idempotency?: IdempotencyStore) {
+    this.idempotency = idempotency ?? new IdempotencyStore(ds);
+    this.publisher = new ChangePublisher(ds);
+    this.coalescer = new ReservationCoalescer(ds, (r) => this.reserveOne(r), (events) => this.publisher.publish(events));
+  }
+
+  /** A change in a transaction of our own, under an optional idempotency key; its events go out after commit. */
+  private async change<T>(scope: string, key: string | null | undefined, payload: unknown, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    let events: InventoryChangedEvent[] = [];
+    const result = await this.idempotency.execute(scope, key, payload, async (em) => {
+      events = [];
+      this.ownTransactions.set(em.queryRunner!, events);
+      return fn(em);
+    });
+    await this.publisher.publish(events);
+    return result;
+  }
+
+  /** Queues the event: after commit for our own transactions; in the caller's transaction (NOTIFY) otherwise. */
+  private async emit(em: EntityManager, event: InventoryChangedEvent): Promise<void> {
+    const own = em.queryRunner && this.ownTransactions.get(em.queryRunner);
+    if (own) own.push(event);
+    else await EventBus.emit(em, event);
+  }
+
+  async resolveItem(em: EntityManager, sku: string, locationCode: string, fieldPrefix = 'input', locationField = 'locationCode'): Promise<ItemIds> {
+    const rows: { product_id: string | null; location_id: string | null }[] = await sql<any>(em,
+      `SELECT (SELECT id FROM product WHERE sku = $1) AS product_id, (SELECT id FROM location WHERE code = $2) AS location_id`,
+      [sku, locationCode],
+    );
+    const { product_id, location_id } = rows[0];
+    if (!product_id) throw notFound('SKU', sku, `${fieldPrefix}.sku`);
+    if (!location_id) throw notFound('Location', locationCode, `${fieldPrefix}.${locationField}`);
+    return { productId: product_id, locationId: location_id, sku, locationCode };
+  }
+
+  async adjust(input: AdjustInput, actor: string, opts: ChangeOptions = {}): Promise<StockSnapshot> {
+    checkQuantity('input.delta', input.delta, { allowNegative: true });
+    if (!ADJUST_REASONS.has(input.reason)) {
+      throw badInput('input.reason', `must be one of ${[...ADJUST_REASONS].join(', ')} for an adjustment`);
+    }
+    return this.change('inventory.adjust', opts.idempotencyKey, input, async (em) => {
+      const item = await this.resolveItem(em, input.sku, input.locationCode);
+      await this.ensureRow(em, item);
+      const rows: BalanceRow[] = await sql<any>(em,
+        `UPDATE stock_level SET on_hand = on_hand + $3, updated_at = now()
+          WHERE product_id = $1 AND location_id = $2 AND on_hand + $3 >= reserved
+          RETURNING on_hand, reserved, safety_stock`,
+        [item.productId, item.locationId, input.delta],
+      );
+      if (!rows.length) {
+        const current = await this.balance(em, item);
+        throw new DomainError('INSUFFICIENT_STOCK',
+          `cannot remove ${-input.delta} of ${item.sku} at ${item.locationCode}: on hand ${current.on_hand}, of which ${current.reserved} reserved`,
+          'input.delta', { onHand: current.on_hand, reserved: current.reserved });
+      }
+      return this.record(em, item, rows[0], input.reason, input.delta, 0, actor, input.reference, input.note);
+    });
+  }
+
+  async set(input: SetInput, actor: string, opts: ChangeOptions = {}): Promise<StockSnapshot> {
+    checkQuantity('input.onHand', input.onHand, { allowZero: true });
+    if (input.expectedOnHand !== undefined && input.expectedOnHand !== null) {
+      checkQuantity('input.expectedOnHand', input.expectedOnHand, { allowZero: true });
+    }
+    const reason = input.reason ?? StockMovementReason.CYCLE_COUNT;
+    if (!ADJUST_REASONS.has(reason)) throw badInput('input.reason', `must be one of ${[...ADJUST_REASONS].join(', ')}`);
+    return this.change('inventory.set', opts.idempotencyKey, input, async (em) => {
+      const item = await this.resolveItem(em, input.sku, input.locationCode);
+      await this.ensureRow(em, item);
+      // Lock the row: the delta recorded in the ledger must be against the value we overwrite.
+      const [current] = (await sql<any>(em,
+        `SELECT on_hand, reserved, safety_stock FROM stock_level WHERE product_id = $1 AND location_id = $2 FOR UPDATE`,
+        [item.productId, item.locationId],
+      )) as BalanceRow[];
+      if (input.expectedOnHand != null && current.on_hand !== input.expectedOnHand) {
+        throw new DomainError('STALE_VALUE',
+          `on hand of ${item.sku} at ${item.locationCode} is ${current.on_hand}, not the expected ${input.expectedOnHand}`,
+          'input.expectedOnHand', { onHand: current.on_hand });
+      }
+      if (input.onHand < current.reserved) {
+        throw new DomainError('INSUFFICIENT_STOCK',
+          `cannot set on hand of ${item.sku} at ${item.locationCode} to ${input.onHand}: ${current.reserved} are reserved`,
+          'input.onHand', { reserved: current.reserved });
+      }
+      const delta = input.onHand - current.on_hand;
+      if (delta === 0) return snapshot(item, current);
+      const [row] = (await sql<any>(em,
+        `UPDATE stock_level SET on_hand = $3, updated_at = now() WHERE product_id = $1 AND location_id = $2
+          RETURNING on_hand, reserved, safety_stock`,
+        [item.productId, item.locationId, input.onHand],
+      )) as BalanceRow[];
+      return this.record(em, item, row, reason, delta, 0, actor, input.reference, input.note);
+    });
+  }
+
+  /**
+   * Moves stock out of one location towards another: TRANSFER_OUT at the source now (reserved units cannot leave),
+   * in transit until `receiveTransfer` books TRANSFER_IN at the destination (or `cancelTransfer` books it back).
+   */
+  async transfer(input: TransferInput, actor: string, opts: ChangeOptions = {}): Promise<TransferView> {
+    checkQuantity('input.quantity', input.quantity);
+    if (input.fromLocationCode === input.toLocationCode) throw badInput('input.toLocationCode', 'must differ from fromLocationCode');
+    return this.change('inventory.transfer', opts.idempotencyKey, input, async (em) => {
+      const from = await this.resolveItem(em, input.sku, input.fromLocationCode, 'input', 'fromLocationCode');
+      const to = await this.resolveItem(em, input.sku, input.toLocationCode, 'input', 'toLocationCode');
+      // The destination gets its row now, so that it lists what is on its way. Before locking the source: the
+      // insert's unique check may wait for a transaction holding the destination row, which must not happen
+      // while we hold another row (two rows locked in no fixed order could deadlock).
+      await this.ensureRow(em, to);
+      const rows: BalanceRow[] = await sql<any>(em,
+        `UPDATE stock_level SET on_hand = on_hand - $3, updated_at = now()
+          WHERE product_id = $1 AND location_id = $2 AND on_hand - reserved >= $3
+          RETURNING on_hand, reserved, safety_stock`,
+        [from.productId, from.locationId, input.quantity]);
+      if (!rows.length) {
+        const current = await this.balance(em, from);
+        throw new DomainError('INSUFFICIENT_STOCK',
+          `cannot transfer ${input.quantity} of ${from.sku} from ${from.locationCode}: on hand ${current.on_hand}, of which ${current.reserved} reserved`,
+          'input.quantity', { onHand: current.on_hand, reserved: current.reserved });
+      }
+      const [t] = await sql<{ id: string; created_at: Date }>(em,
+        `INSERT INTO inventory_transfer (product_id, from_location_id, to_location_id, quantity, reference, actor)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
+        [from.productId, from.locationId, to.locationId, input.quantity, input.reference ?? null, actor]);
+      await this.record(em, from, rows[0], StockMovementReason.TRANSFER_OUT, -input.quantity, 0, actor, `transfer:${t.id}`, input.note);
+      return {
+        id: t.id, sku: from.sku, fromLocationCode: from.locationCode, toLocationCode: to.locationCode, quantity: input.quantity,
+        status: 'IN_TRANSIT' as const, reference: input.reference ?? null, createdAt: t.created_at.toISOString(), closedAt: null,
+      };
+    });
+  }
+
+  /** Books an in-transit transfer into its destination (TRANSFER_IN). */
+  receiveTransfer(id: string, actor: string, opts: ChangeOptions = {}): Promise<TransferView> {
+    return this.closeTransfer(id, 'RECEIVED', actor, opts);
+  }
+
+  /** Cancels an in-transit transfer: the units go back to the source (TRANSFER_IN there). */
+  cancelTransfer(id: string, actor: string, opts: ChangeOptions = {}): Promise<TransferView> {
+    return this.closeTransfer(id, 'CANCELLED', actor, opts);
+  }
+
+  private async closeTransfer(id: string, status: 'RECEIVED' | 'CANCELLED', actor: string, opts: ChangeOptions): Promise<TransferView> {
+    if (!UUID.test(id)) throw notFound('Transfer', id, 'id');
+    const scope = status === 'RECEIVED' ? 'inventory.receiveTransfer' : 'inventory.cancelTransfer';
+    return this.change(scope, opts.idempotencyKey, { id }, async (em) => {
+      const [t] = await sql<{ product_id: string; from_location_id: string; to_location_id: string; quantity: number }>(em,
+        `UPDATE inventory_transfer SET status = $2, closed_at = now() WHERE id = $1 AND status = 'IN_TRANSIT'
+         RETURNING product_id, from_location_id, to_location_id, quantity`, [id, status]);
+      if (!t) {
+        const [existing] = await sql<{ status: string }>(em, `SELECT status FROM inventory_transfer WHERE id = $1`, [id]);
+        if (!existing) throw notFound('Transfer', id, 'id');
+        throw new DomainError('INVALID_TRANSITION', `transfer ${id} is ${existing.status}, not IN_TRANSIT`, 'id', { status: existing.status });
+      }
+      const target = status === 'RECEIVED' ? t.to_location_id : t.from_location_id;
+      const item = await this.describe(em, t.product_id, target);
+      await this.ensureRow(em, item);
+      const [row] = await sql<BalanceRow>(em,
+        `UPDATE stock_level SET on_hand = on_hand + $3, updated_at = now() WHERE product_id = $1 AND location_id = $2
+         RETURNING on_hand, reserved, safety_stock`, [t.product_id, target, t.quantity]);
+      await this.record(em, item, row, StockMovementReason.TRANSFER_IN, t.quantity, 0, actor, `transfer:${id}`, status === 'CANCELLED' ? 'transfer cancelled' : undefined);
+      return (await this.transfers(em, { ids: [id] }))[0];
+    });
+  }
+
+  async transfers(em: EntityManager, filter: { ids?: string[]; status?: string | null; sku?: string | null; locationCode?: string | null; afterId?: string | null; limit?: number }): Promise<TransferView[]> {
+    const found = await sql<any>(em, `
+      SELECT t.id, p.sku, lf.code AS from_code, lt.code AS to_code, t.quantity, t.status, t.reference, t.created_at, t.closed_at
+        FROM inventory_transfer t JOIN product p ON p.id = t.product_id
+        JOIN location lf ON lf.id = t.from_location_id JOIN location lt ON lt.id = t.to_location_id
+       WHERE ($1::uuid[] IS NULL OR t.id = ANY($1)) AND ($2::text IS NULL OR t.status = $2) AND ($3::text IS NULL OR p.sku = $3)
+         AND ($4::text IS NULL OR lf.code = $4 OR lt.code = $4)
+         AND ($5::uuid IS NULL OR (t.created_at, t.id) > (SELECT created_at, id FROM inventory_transfer WHERE id = $5))
+       ORDER BY t.created_at, t.id LIMIT $6`,
+      [filter.ids ?? null, filter.status ?? null, filter.sku ?? null, filter.locationCode ?? null, filter.afterId ?? null, filter.limit ?? 1000]);
+    return found.map((r) => ({
+      id: r.id, sku: r.sku, fromLocationCode: r.from_code, toLocationCode: r.to_code, quantity: r.quantity, status: r.status,
+      reference: r.reference, createdAt: r.created_at.toISOString(), closedAt: r.closed_at ? r.closed_at.toISOString() : null,
+    }));
+  }
+
+  /**
+   * Reserves every line or none, inside the caller's transaction. Rows are locked in (product, location) order so
+   * that two multi-line reservations never wait on each other in opposite orders (no deadlocks).
+   * Returns the reservation ids in the order of `lines`.
+   */
+  async reserve(em: EntityManager, lines: ReserveLine[], ctx: { orderId?: string; reference?: string; expiresAt?: Date; actor: string }): Promise<string[]> {
+    lines.forEach((line, index) => checkQuantity(`lines[${index}].quantity`, line.quantity));
+    const ordered = lines.map((line, index) => ({ line, index })).sort((a, b) => compareItems(a.line, b.line));
+    const ids: string[] = new Array(lines.length);
+    for (const { line, index } of ordered) {
+      const [row] = await sql<ReservedRow>(em, RESERVE_BY_IDS, [line.productId, line.locationId, line.quantity, ctx.orderId ?? null,
+        line.fulfillmentOrderLineId ?? null, ctx.reference ?? null, ctx.expiresAt ?? null, ctx.actor]);
+      if (!row) {
+        const item = await this.describe(em, line.productId, line.locationId);
+        throw new DomainError('INSUFFICIENT_STOCK', `not enough ${item.sku} available at ${item.locationCode} to reserve ${line.quantity}`,
+          `lines[${index}].quantity`, { sku: item.sku, locationCode: item.locationCode });
+      }
+      await this.emit(em, changeEvent(row.sku, row.code, row, StockMovementReason.RESERVE));
+      ids[index] = row.id;
+    }
+    return ids;
+  }
+
+  /**
+   * Cart/checkout reservations by SKU and location code, all lines or none, optionally expiring after `ttlSeconds`
+   * (the expiry sweeper then releases them). A single line is one statement; several lines share one transaction.
+   */
+  async reserveStock(input: ReserveStockInput, actor: string, opts: ChangeOptions = {}): Promise<ReserveStockResult> {
+    if (!input.lines.length) throw badInput('input.lines', 'must not be empty');
+    if (input.lines.length > MAX_RESERVATION_LINES) throw badInput('input.lines', `at most ${MAX_RESERVATION_LINES} lines`);
+    input.lines.forEach((l, i) => checkQuantity(`input.lines[${i}].quantity`, l.quantity));
+    if (input.ttlSeconds != null && !(Number.isInteger(input.ttlSeconds) && input.ttlSeconds > 0 && input.ttlSeconds <= MAX_RESERVATION_TTL_SECONDS)) {
+      throw badInput('input.ttlSeconds', `must be a whole number of seconds between 1 and ${MAX_RESERVATION_TTL_SECONDS}`);
+    }
+    const seen = new Set<string>();
+    input.lines.forEach((l, i) => {
+      const key = `${l.sku}\u0000${l.locationCode}`;
+      if (seen.has(key)) throw badInput(`input.lines[${i}]`, 'repeats an earlier line\'s sku and location; merge them');
+      seen.add(key);
+    });
+    const expiresAt = input.ttlSeconds != null ? new Date(Date.now() + input.ttlSeconds * 1000) : null;
+    if (input.lines.length === 1 && opts.idempotencyKey == null) {
+      // The hot path for carts: coalesced with concurrent reservations of the same item (see ReservationCoalescer);
+      // a request the batch could not grant is retried alone, which gives the exact answer.
+      const line = input.lines[0];
+      const request = { ...line, reference: input.reference ?? null, expiresAt, actor };
+      const grant = await this.coalescer.reserve(request) ?? await this.reserveOne(request);
+      return { reservations: [{ id: grant.id, sku: grant.sku, locationCode: grant.locationCode, quantity: line.quantity, status: 'ACTIVE', reference: input.reference ?? null, expiresAt: grant.expiresAt ? new Date(grant.expiresAt).toISOString() : null }] };
+    }
+    return this.change('inventory.reserve', opts.idempotencyKey, input, async (em) => {
+      // Resolve every line and lock its stock row in one statement, in the fixed lock order (the sort runs below
+      // the row locking, so rows are locked in (product, location) order: no deadlock with other multi-row writers).
+      const locked = await sql<BalanceRow & { ord: number; product_id: string; location_id: string; sku: string; code: string }>(em, `
+        SELECT v.ord::int AS ord, s.product_id, s.location_id, p.sku, l.code, s.on_hand, s.reserved, s.safety_stock
+          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS v(sku, code, ord)
+          JOIN product p ON p.sku = v.sku JOIN location l ON l.code = v.code
+          JOIN stock_level s ON s.product_id = p.id AND s.location_id = l.id
+         ORDER BY s.product_id, s.location_id FOR UPDATE OF s`,
+        [input.lines.map((l) => l.sku), input.lines.map((l) => l.locationCode)]);
+      const byLine = new Map(locked.map((r) => [r.ord - 1, r]));
+      // All or nothing: an unknown SKU or location fails the request first (bad input before stock), then the first
+      // line, in the caller's order, that does not fit.
+      for (const [i, line] of input.lines.entries()) if (!byLine.has(i)) await this.resolveItem(em, line.sku, line.locationCode, `input.lines[${i}]`);
+      for (const [i, line] of input.lines.entries()) {
+        const r = byLine.get(i);
+        if (!r || r.on_hand - r.reserved - r.safety_stock < line.quantity) throw await this.whyNotReserved(em, line, i);
+      }
+      const rows = input.lines.map((line, i) => {
+        const r = byLine.get(i)!;
+        return { r, line, id: randomUUID(), reservedAfter: r.reserved + line.quantity };
+      });
+      await sql(em, `
+        WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::int[], $6::int[]) WITH ORDINALITY AS v(p, l, q, id, on_hand, reserved_after, ord)),
+        upd AS (UPDATE stock_level s SET reserved = s.reserved + v.q, updated_at = now() FROM v WHERE s.product_id = v.p AND s.location_id = v.l RETURNING 1),
+        res AS (INSERT INTO reservation (id, product_id, location_id, quantity, reference, expires_at) SELECT id, p, l, q, $7, $8 FROM v)
+        INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, actor)
+        SELECT p, l, 'RESERVE', 0, q, on_hand, reserved_after, $7, $9 FROM v ORDER BY ord`,
+        [rows.map((x) => x.r.product_id), rows.map((x) => x.r.location_id), rows.map((x) => x.line.quantity), rows.map((x) => x.id),
+          rows.map((x) => x.r.on_hand), rows.map((x) => x.reservedAfter), input.reference ?? null, expiresAt, actor]);
+      for (const x of rows) await this.emit(em, changeEvent(x.r.sku, x.r.code, { ...x.r, reserved: x.reservedAfter }, StockMovementReason.RESERVE));
+      return {
+        reservations: rows.map((x): ReservationView => ({
+          id: x.id, sku: x.r.sku, locationCode: x.r.code, quantity: x.line.quantity, status: 'ACTIVE', reference: input.reference ?? null,
+          expiresAt: expiresAt ? expiresAt.toISOString() : null,
+        })),
+      };
+    });
+  }
+
+  /** One line in one statement (atomic by itself, no explicit transaction). */
+  private async reserveOne(r: CoalescedRequest): Promise<CoalescedGrant> {
+    const [row] = await sql<ReservedRow>(this.ds.manager, RESERVE_BY_CODES, [r.sku, r.locationCode, r.quantity, null, null, r.reference, r.expiresAt, r.actor]);
+    if (!row) throw await this.whyNotReserved(this.ds.manager, r, 0);
+    await this.publisher.publish([changeEvent(row.sku, row.code, row, StockMovementReason.RESERVE)]);
+    return { id: row.id, sku: row.sku, locationCode: row.code, expiresAt: row.expires_at };
+  }
+
+  private async whyNotReserved(em: EntityManager, line: { sku: string; locationCode: string; quantity: number }, index: number): Promise<DomainError> {
+    const item = await this.resolveItem(em, line.sku, line.locationCode, `input.lines[${index}]`);
+    const b = await this.balance(em, item);
+    return new DomainError('INSUFFICIENT_STOCK', `not enough ${item.sku} available at ${item.locationCode} to reserve ${line.quantity}`,
+      `input.lines[${index}].quantity`, { sku: item.sku, locationCode: item.locationCode, available: Math.max(0, b.on_hand - b.reserved - b.safety_stock) });
+  }
+
+  /** Releases active reservations by id and/or reference (a cart); returns how many were released. */
+  async releaseReservations(input: ReleaseInput, actor: string, opts: ChangeOptions = {}): Promise<{ released: number }> {
+    const ids = input.reservationIds ?? [];
+    if (!ids.length && !input.reference) throw badInput('input', 'give reservationIds or a reference');
+    ids.forEach((id, i) => { if (!UUID.test(id)) throw badInput(`input.reservationIds[${i}]`, 'is not a reservation id'); });
+    return this.change('inventory.release', opts.idempotencyKey, input, async (em) => ({
+      released: await this.release(em, { reservationIds: ids.length ? ids : undefined, reference: input.reference ?? undefined }, actor),
+    }));
+  }
+
+  /** Releases active reservations (cancelled order, rejected fulfilment order, expired cart) in the caller's transaction. */
+  async release(em: EntityManager, filter: { orderId?: string; fulfillmentOrderId?: string; reservationIds?: string[]; reference?: string }, actor: string, reason = StockMovementReason.RELEASE): Promise<number> {
+    const closed = await this.claimReservations(em, filter, reason === StockMovementReason.EXPIRE ? 'EXPIRED' : 'RELEASED');
+    await this.applyClosed(em, closed, false, actor, reason, filter.fulfillmentOrderId ?? filter.orderId ?? filter.reference);
+    return closed.length;
+  }
+
+  /** Shipping turns reservations into a sale: on hand and reserved both drop by the shipped quantity. */
+  async consume(em: EntityManager, fulfillmentOrderId: string, actor: string): Promise<number> {
+    const closed = await this.claimReservations(em, { fulfillmentOrderId }, 'CONSUMED');
+    await this.applyClosed(em, closed, true, actor, StockMovementReason.SALE, fulfillmentOrderId);
+    return closed.length;
+  }
+
+  /** Consumes given reservations (a sale outside the order flow, e.g. a POS checkout that reserved first). */
+  async consumeReservations(em: EntityManager, reservationIds: string[], actor: string, reference?: string): Promise<number> {
+    const closed = await this.claimReservations(em, { reservationIds }, 'CONSUMED');
+    await this.applyClosed(em, closed, true, actor, StockMovementReason.SALE, reference);
+    return closed.length;
+  }
+
+  /**
+   * Expires up to `limit` reservations whose time is up, in one transaction: EXPIRE ledger rows and change events.
+   * SKIP LOCKED lets several hub processes sweep at once without waiting on (or double-releasing) each other.
+   */
+  async expireDue(limit = 500, actor = 'reservation-expiry'): Promise<number> {
+    return this.change('inventory.expire', null, null, async (em) => {
+      const closed = await sql<ClosedRow>(em, `
+        WITH due AS (
+          SELECT id FROM reservation WHERE status = 'ACTIVE' AND expires_at <= now()
+           ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+        UPDATE reservation r SET status = 'EXPIRED', updated_at = now() FROM due WHERE r.id = due.id
+        RETURNING r.product_id, r.location_id, r.quantity`, [limit]);
+      await this.applyClosed(em, closed, false, actor, StockMovementReason.EXPIRE, 'expired');
+      return closed.length;
+    });
+  }
+
+  /** Flips ACTIVE reservations to `status`, locking them in id order (the status flip is the idempotency guard). */
+  private async claimReservations(em: EntityManager, filter: { orderId?: string; fulfillmentOrderId?: string; reservationIds?: string[]; reference?: string }, status: 'RELEASED' | 'EXPIRED' | 'CONSUMED'): Promise<ClosedRow[]> {
+    return sql<ClosedRow>(em, `
+      WITH target AS (
+        SELECT r.id FROM reservation r
+         WHERE r.status = 'ACTIVE'
+           AND ($1::uuid IS NULL OR r.order_id = $1)
+           AND ($2::uuid IS NULL OR r.fulfillment_order_line_id IN (SELECT id FROM fulfillment_order_line WHERE fulfillment_order_id = $2))
+           AND ($3::uuid[] IS NULL OR r.id = ANY($3))
+           AND ($5::text IS NULL OR r.reference = $5)
+         ORDER BY r.id FOR UPDATE)
+      UPDATE reservation r SET status = $4, updated_at = now() FROM target
+       WHERE r.id = target.id AND r.status = 'ACTIVE'
+      RETURNING r.product_id, r.location_id, r.quantity`,
+      [filter.orderId ?? null, filter.fulfillmentOrderId ?? null, filter.reservationIds ?? null, status, filter.reference ?? null]);
+  }
+
+  /** Applies closed reservations to the balances, one ledger row per item, in the fixed lock order. */
+  private async applyClosed(em: EntityManager, closed: ClosedRow[], consume: boolean, actor: string, reason: StockMovementReason, reference?: string): Promise<void> {
+    const totals = new Map<string, { productId: string; locationId: string; quantity: number }>();
+    for (const r of closed) {
+      const key = `${r.product_id}|${r.location_id}`;
+      const t = totals.get(key) ?? { productId: r.product_id, locationId: r.location_id, quantity: 0 };
+      t.quantity += r.quantity;
+      totals.set(key, t);
+    }
+    for (const t of [...totals.values()].sort(compareItems)) {
+      const [row] = await sql<BalanceRow & { sku: string; code: string }>(em,
+        `UPDATE stock_level s SET reserved = reserved - $3, on_hand = on_hand - CASE WHEN $4 THEN $3 ELSE 0 END, updated_at = now()
+          WHERE product_id = $1 AND location_id = $2
+          RETURNING on_hand, reserved, safety_stock, (SELECT sku FROM product WHERE id = $1) AS sku, (SELECT code FROM location WHERE id = $2) AS code`,
+        [t.productId, t.locationId, t.quantity, consume]);
+      const item = { productId: t.productId, locationId: t.locationId, sku: row.sku, locationCode: row.code };
+      await this.record(em, item, row, reason, consume ? -t.quantity : 0, -t.quantity, actor, reference);
+    }
+  }
+
+  private async ensureRow(em: EntityManager, item: ItemIds): Promise<void> {
+    await sql<any>(em, `INSERT INTO stock_level (product_id, location_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [item.productId, item.locationId]);
+  }
+
+  private async balance(em: EntityManager, item: ItemIds): Promise<BalanceRow> {
+    const [row] = await sql<any>(em, `SELECT on_hand, reserved, safety_stock FROM stock_level WHERE product_id = $1 AND location_id = $2`, [item.productId, item.locationId]);
+    return row ?? { on_hand: 0, reserved: 0, safety_stock: 0 };
+  }
+
+  private async describe(em: EntityManager, productId: string, locationId: string): Promise<ItemIds> {
+    const [row] = await sql<any>(em, `SELECT (SELECT sku FROM product WHERE id = $1) AS sku, (SELECT code FROM location WHERE id = $2) AS code`, [productId, locationId]);
+    return { productId, locationId, sku: row.sku, locationCode: row.code };
+  }
+
+  /** Ledger row with the balance after, and the change event. */
+  private async record(em: EntityManager, item: ItemIds, row: BalanceRow, reason: StockMovementReason, onHandDelta: number, reservedDelta: number, actor: string, reference?: string | null, note?: string): Promise<StockSnapshot> {
+    await sql<any>(em,
+      `INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, note, actor)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [item.productId, item.locationId, reason, onHandDelta, reservedDelta, row.on_hand, row.reserved, reference ?? null, note ?? null, actor],
+    );
+    await this.emit(em, changeEvent(item.sku, item.locationCode, row, reason));
+    return snapshot(item, row);
+  }
+}
+
+interface ClosedRow { product_id: string; location_id: string; quantity: number }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The one lock order for stock rows, shared by every path that locks more than one. */
+function compareItems(a: { productId: string; locationId: string }, b: { productId: string; locationId: string }): number {
+  return a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0;
+}
+
+function snapshot(item: ItemIds, row: BalanceRow): StockSnapshot {
+  return {
+    sku: item.sku,
+    locationCode: item.locationCode,
+    onHand: row.on_hand,
+    reserved: row.reserved,
+    safetyStock: row.safety_stock,
+    available: Math.max(0, row.on_hand - row.reserved - row.safety_stock),
+  };
+}
+
+export function changeEvent(sku: string, locationCode: string, row: BalanceRow, reason: string): InventoryChangedEvent {
+  return {
+    type: 'inventoryChanged', sku, locationCode, onHand: row.on_hand, reserved: row.reserved,
+    available: Math.max(0, row.on_hand - row.reserved - row.safety_stock), reason, at: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,118 @@
+import type { EntityManager } from 'typeorm';
+import type { CanonicalOrder } from '../connectors/sdk/canonical';
+import { rows } from '../db/sql';
+import { DomainError } from '../errors';
+import { FulfillmentMethod } from '../model/enums';
+import type { OrderService } from './order.service';
+import type { PlaceOrderData } from './place-order.input';
+
+/** external_ref.internal_id of an order seen only after it was closed in the channel (never placed in the hub). */
+const TOMBSTONE = '00000000-0000-0000-0000-000000000000';
+
+export type LandOutcome = 'created' | 'updated' | 'skipped';
+
+/** What intake needs to know about the connection an order came from. */
+export interface IntakeSource {
+  connectionId: string;
+  /** Channel name stamped on the order (unique with the external id). */
+  channel: string;
+  /** Vendor location id → hub location code. */
+  locations?: Record<string, string>;
+}
+
+/**
+ * Maps a channel's CanonicalOrder onto OrderService calls, inside the caller's transaction (the sync runner's
+ * batch, with the stream cursor; or a webhook job). Idempotent by (connection, external id) through external_ref,
+ * whose source_updated_at makes an older version (a stale or replayed delivery) a no-op.
+ * Throws a DomainError when the order cannot be landed (unknown SKU, no address…): the caller quarantines it.
+ */
+export class OrderIntake {
+  constructor(private readonly orders: OrderService) {}
+
+  async land(em: EntityManager, src: IntakeSource, o: CanonicalOrder, actor: string): Promise<LandOutcome> {
+    const [ref] = await rows<{ internal_id: string; source_updated_at: Date | null }>(em,
+      `SELECT internal_id, source_updated_at FROM external_ref WHERE connection_id = $1 AND entity_type = 'ORDER' AND external_id = $2 FOR UPDATE`,
+      [src.connectionId, o.externalId]);
+    if (ref && ref.source_updated_at && ref.source_updated_at.getTime() >= Date.parse(o.updatedAt)) return 'skipped';
+
+    if (!ref) {
+      // Closed before we ever saw it (history, counter sales): nothing to fulfil, nothing to reserve.
+      if (['CANCELLED', 'FULFILLED', 'CLOSED'].includes(o.status)) {
+        // Remembered as a tombstone, so that an older version delivered later (a stale webhook) cannot create it.
+        await this.remember(em, src.connectionId, o, TOMBSTONE);
+        return 'skipped';
+      }
+      const { orderId } = await this.orders.placeOrderIn(em, toPlaceOrder(src, o), actor);
+      await this.remember(em, src.connectionId, o, orderId);
+      return 'created';
+    }
+
+    if (ref.internal_id === TOMBSTONE) {
+      await this.remember(em, src.connectionId, o, TOMBSTONE);
+      return 'skipped';
+    }
+    if (o.status === 'CANCELLED') {
+      // The channel cancelled it: no cancellation is pushed back to it (see the orders_cancel_outbox trigger).
+      await rows(em, `SELECT set_config('switchyard.sync_origin', $1, true)`, [src.connectionId]);
+      const [cur] = await rows<{ status: string }>(em, `SELECT status FROM orders WHERE id = $1`, [ref.internal_id]);
+      if (cur && cur.status !== 'CANCELLED') {
+        const rejected = await this.orders.cancelIn(em, ref.internal_id, `cancelled in ${src.channel}${o.cancelledAt ? ` at ${o.cancelledAt}` : ''}`, actor);
+        await rows(em, `SELECT set_config('switchyard.sync_origin', '', true)`);
+        if (rejected) throw new DomainError('INVALID_TRANSITION', `channel cancelled order ${o.externalId}, but the hub cannot: ${rejected.message}`);
+      }
+    }
+    await this.remember(em, src.connectionId, o, ref.internal_id);
+    return 'updated';
+  }
+
+  /** A cancellation that names the order only (no payload): applied when the order is known and not newer. */
+  async cancelByExternalId(em: EntityManager, src: IntakeSource, externalId: string, at: string, reason: string | undefined, actor: string): Promise<LandOutcome> {
+    const [ref] = await rows<{ source_updated_at: Date | null }>(em,
+      `SELECT source_updated_at FROM external_ref WHERE connection_id = $1 AND entity_type = 'ORDER' AND external_id = $2`, [src.connectionId, externalId]);
+    if (!ref) return 'skipped';
+    const [o] = await rows<{ currency: string }>(em, `SELECT currency FROM orders o JOIN external_ref r ON r.internal_id = o.id
+      WHERE r.connection_id = $1 AND r.entity_type = 'ORDER' AND r.external_id = $2`, [src.connectionId, externalId]);
+    return this.land(em, src, { externalId, status: 'CANCELLED', currency: o?.currency ?? 'USD', totalPrice: '0', placedAt: at, updatedAt: at, cancelledAt: at,
+      method: 'SHIP', lines: [], tags: reason ? [reason] : [] }, actor);
+  }
+
+  private async remember(em: EntityManager, connectionId: string, o: CanonicalOrder, orderId: string): Promise<void> {
+    await rows(em,
+      `INSERT INTO external_ref (connection_id, entity_type, external_id, internal_id, source_updated_at) VALUES ($1, 'ORDER', $2, $3, $4)
+       ON CONFLICT (connection_id, entity_type, external_id) DO UPDATE SET source_updated_at = EXCLUDED.source_updated_at, internal_id = EXCLUDED.internal_id, updated_at = now()`,
+      [connectionId, o.externalId, orderId, o.updatedAt]);
+  }
+}
+
+/** Canonical → hub input. Pickup orders name their store by a `pickup-location:<vendor id>` tag (Square) or by shipTo. */
+export function toPlaceOrder(src: IntakeSource, o: CanonicalOrder): PlaceOrderData {
+  let pickupLocationCode: string | null = null;
+  if (o.method !== 'SHIP') {
+    const tag = (o.tags ?? []).find((t) => t.startsWith('pickup-location:'));
+    const vendorLocation = tag?.slice('pickup-location:'.length);
+    pickupLocationCode = vendorLocation ? src.locations?.[vendorLocation] ?? null : null;
+    if (!pickupLocationCode) {
+      throw new DomainError('NOT_FOUND', `order ${o.externalId}: ${o.method} at vendor location "${vendorLocation ?? '?'}", which is not mapped to a hub location (settings.locations)`);
+    }
+  }
+  return {
+    channel: src.channel,
+    externalId: o.externalId,
+    connectionId: src.connectionId,
+    method: o.method as FulfillmentMethod,
+    pickupLocationCode,
+    currency: o.currency,
+    placedAt: new Date(o.placedAt),
+    customer: o.customer ? { name: o.customer.name ?? null, email: o.customer.email ?? null, phone: o.customer.phone ?? null } : null,
+    shipTo: o.shipTo ? {
+      name: o.shipTo.name ?? null, line1: o.shipTo.line1 ?? null, line2: o.shipTo.line2 ?? null, city: o.shipTo.city ?? null,
+      region: o.shipTo.region ?? null, postalCode: o.shipTo.postalCode ?? null, country: o.shipTo.country,
+      latitude: o.shipTo.latitude ?? null, longitude: o.shipTo.longitude ?? null,
+    } : null,
+    tags: (o.tags ?? []).slice(0, 50).map((t) => t.slice(0, 64)),
+    attributes: o.name ? { channelOrderName: o.name } : null,
+    lines: o.lines
+      .map((l) => ({ sku: l.sku, quantity: l.quantity - (l.quantityCancelled ?? 0), unitPrice: l.unitPrice, externalId: l.externalId }))
+      .filter((l) => l.quantity > 0),
+  };
+}

@@ -1,0 +1,504 @@
+import { rows as sql } from '../db/sql';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DomainError, badInput, notFound } from '../errors';
+import { EventBus } from '../events/event-bus';
+import { InventoryService } from '../inventory/inventory.service';
+import { FulfillmentMethod, FulfillmentOrderStatus as FO, OrderStatus as OS, LocationCapability } from '../model/enums';
+import { Order, OrderLine, OrderTransition } from '../model/order.entity';
+import { FulfillmentOrder, Shipment } from '../model/fulfillment-order.entity';
+import { OPEN_FULFILLMENT, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
+import { validatePlaceOrder, type PlaceOrderData } from './place-order.input';
+import type { RoutingDecision } from '../routing';
+
+/** A transition the lifecycle does not allow: returned to callers as a typed result, not thrown at them. */
+export class TransitionRejected {
+  constructor(readonly entity: 'Order' | 'FulfillmentOrder', readonly id: string, readonly currentStatus: string, readonly requestedStatus: string, readonly message: string) {}
+}
+
+export interface PlannedShipment {
+  locationId: string;
+  method: FulfillmentMethod;
+  lines: { orderLineId: string; quantity: number }[];
+}
+
+/** Where an order's open quantities go, with the routing decision that chose it (stored with its trace). */
+export interface AllocationPlan {
+  shipments: PlannedShipment[];
+  decision: RoutingDecision;
+  /** How the destination was located: address coordinates, city, store, country centroid, or none. */
+  geocodePrecision: string;
+}
+
+/** Decides allocations; reads only (the order service reserves and persists). Implemented by OrderRouter. */
+export interface AllocationPlanner {
+  plan(em: EntityManager, order: Order, open: { line: OrderLine; quantity: number }[], excludeLocationIds: string[]): Promise<AllocationPlan>;
+}
+
+/** A reservation can lose a race between planning and reserving; re-plan on a fresh snapshot this many times. */
+const ALLOCATION_ATTEMPTS = 3;
+
+export interface TrackingInput { carrier?: string | null; service?: string | null; trackingNumber?: string | null; trackingUrl?: string | null }
+
+export interface PlaceOrderOutcome { order: Order; created: boolean }
+
+/** The only writer of orders, fulfilment orders and shipments. Every change records its transition and emits orderUpdated after commit. */
+export class OrderService {
+  planner?: AllocationPlanner;
+
+  constructor(private readonly ds: DataSource, private readonly inventory: InventoryService) {}
+
+  async placeOrder(input: PlaceOrderData, actor: string): Promise<PlaceOrderOutcome> {
+    validatePlaceOrder(input);
+    const existing = await this.findByExternalId(input.channel, input.externalId);
+    if (existing) return { order: existing, created: false };
+
+    const outcome = await this.ds.transaction((em) => this.insertOrder(em, input, actor));
+    if (outcome === null) return { order: (await this.findByExternalId(input.channel, input.externalId))!, created: false };
+    return { order: (await this.get(outcome))!, created: true };
+  }
+
+  /**
+   * placeOrder inside the caller's transaction, so that a synced order lands together with its stream cursor
+   * (sync engine). Idempotent on (channel, externalId): a known order is left as it is.
+   */
+  async placeOrderIn(em: EntityManager, input: PlaceOrderData, actor: string): Promise<{ orderId: string; created: boolean }> {
+    validatePlaceOrder(input);
+    const id = await this.insertOrder(em, input, actor);
+    if (id) return { orderId: id, created: true };
+    const [row] = await sql<{ id: string }>(em, `SELECT id FROM orders WHERE channel = $1 AND external_id = $2`, [input.channel, input.externalId]);
+    return { orderId: row.id, created: false };
+  }
+
+  /** Inserts, routes and reserves a new order; null when the (channel, external id) already exists. */
+  private async insertOrder(em: EntityManager, input: PlaceOrderData, actor: string): Promise<string | null> {
+    const method = input.method ?? FulfillmentMethod.SHIP;
+    {
+      const skus = [...new Set(input.lines.map((l) => l.sku))];
+      const products: { id: string; sku: string; active: boolean }[] = await sql(em, `SELECT id, sku, active FROM product WHERE sku = ANY($1)`, [skus]);
+      const bySku = new Map(products.map((p) => [p.sku, p]));
+      input.lines.forEach((l, i) => {
+        const p = bySku.get(l.sku);
+        if (!p) throw notFound('SKU', l.sku, `input.lines[${i}].sku`);
+        if (!p.active) throw new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `input.lines[${i}].sku`);
+      });
+      let pickupLocationId: string | null = null;
+      if (method !== FulfillmentMethod.SHIP) {
+        const [loc] = await sql(em, `SELECT id, active, capabilities FROM location WHERE code = $1`, [input.pickupLocationCode]);
+        if (!loc) throw notFound('Location', input.pickupLocationCode!, 'input.pickupLocationCode');
+        const capability = method === FulfillmentMethod.PICKUP ? LocationCapability.PICKUP : LocationCapability.CURBSIDE;
+        if (!loc.active || !loc.capabilities.includes(capability)) {
+          throw new DomainError('NOT_ORDERABLE', `location "${input.pickupLocationCode}" does not offer ${method} now`, 'input.pickupLocationCode');
+        }
+        pickupLocationId = loc.id;
+      }
+      const total = input.lines.reduce((sum, l) => sum + toMinor(l.unitPrice) * BigInt(l.quantity), 0n);
+      const inserted: { id: string }[] = await sql(em, 
+        `INSERT INTO orders (connection_id, channel, external_id, method, pickup_location_id, customer_name, customer_email,
+           customer_phone, ship_to, tags, attributes, currency, total_amount, placed_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
+         ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`,
+        [input.connectionId ?? null, input.channel, input.externalId, method, pickupLocationId, input.customer?.name ?? null,
+          input.customer?.email ?? null, input.customer?.phone ?? null, input.shipTo ? JSON.stringify(input.shipTo) : null,
+          [...new Set(input.tags ?? [])], JSON.stringify(input.attributes ?? {}), input.currency ?? 'USD', fromMinor(total),
+          input.placedAt ?? new Date()],
+      );
+      if (!inserted.length) return null; // a concurrent placeOrder with the same external id won
+      const orderId = inserted[0].id;
+      for (const [i, l] of input.lines.entries()) {
+        await sql(em, 
+          `INSERT INTO order_line (order_id, line_no, product_id, sku, quantity, unit_price, external_id) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+          [orderId, i + 1, bySku.get(l.sku)!.id, l.sku, l.quantity, l.unitPrice ?? null, l.externalId ?? null],
+        );
+      }
+      await this.recordTransition(em, orderId, null, null, OS.CREATED, actor, `placed on ${input.channel}`);
+      const order = await this.loadForUpdate(em, orderId);
+      await this.allocateOpenLines(em, order, actor, []);
+      await this.touch(em, orderId);
+      return orderId;
+    }
+  }
+
+  get(id: string): Promise<Order | null> {
+    if (!isUuid(id)) return Promise.resolve(null);
+    return this.ds.getRepository(Order).findOne({ where: { id }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } });
+  }
+
+  findByExternalId(channel: string, externalId: string): Promise<Order | null> {
+    return this.ds.getRepository(Order).findOne({ where: { channel, externalId }, relations: { lines: true } });
+  }
+
+  async require(id: string, field = 'id'): Promise<Order> {
+    const order = await this.get(id);
+    if (!order) throw notFound('Order', id, field);
+    return order;
+  }
+
+  /** Allocates explicitly (operator override, or routing's plan): reserves the stock and creates fulfilment orders. */
+  async allocate(orderId: string, shipments: { locationCode: string; lines: { sku: string; quantity: number }[] }[], actor: string): Promise<Order | TransitionRejected> {
+    if (!shipments.length) throw badInput('shipments', 'must contain at least one shipment');
+    return this.mutate(orderId, async (em, order) => {
+      if (![OS.CREATED, OS.BACKORDERED, OS.ALLOCATED].includes(order.status)) {
+        return new TransitionRejected('Order', order.id, order.status, OS.ALLOCATED, `an order in ${order.status} cannot be allocated`);
+      }
+      const open = await this.openQuantities(em, order);
+      const plan: PlannedShipment[] = [];
+      for (const [s, shipment] of shipments.entries()) {
+        const [loc] = await sql(em, `SELECT id FROM location WHERE code = $1`, [shipment.locationCode]);
+        if (!loc) throw notFound('Location', shipment.locationCode, `shipments[${s}].locationCode`);
+        const lines = shipment.lines.map((l, i) => {
+          const field = `shipments[${s}].lines[${i}]`;
+          const entry = open.find((o) => o.line.sku === l.sku && o.quantity > 0);
+          if (!entry) throw badInput(`${field}.sku`, `the order has no unallocated quantity of "${l.sku}"`);
+          if (!Number.isInteger(l.quantity) || l.quantity <= 0) throw badInput(`${field}.quantity`, 'must be a positive whole number');
+          if (l.quantity > entry.quantity) throw badInput(`${field}.quantity`, `only ${entry.quantity} of "${l.sku}" remain unallocated`);
+          entry.quantity -= l.quantity;
+          return { orderLineId: entry.line.id, quantity: l.quantity };
+        });
+        plan.push({ locationId: loc.id, method: order.method, lines });
+      }
+      await this.applyPlan(em, order, plan, actor);
+      return order;
+    });
+  }
+
+  cancel(orderId: string, reason: string | null | undefined, actor: string): Promise<Order | TransitionRejected> {
+    return this.mutate(orderId, (em, order) => this.cancelLocked(em, order, reason, actor));
+  }
+
+  /** cancel inside the caller's transaction (the channel reported the cancellation; sync engine). */
+  async cancelIn(em: EntityManager, orderId: string, reason: string | null | undefined, actor: string): Promise<TransitionRejected | null> {
+    const r = await this.mutateIn(em, orderId, (em2, order) => this.cancelLocked(em2, order, reason, actor));
+    return r instanceof TransitionRejected ? r : null;
+  }
+
+  private async cancelLocked(em: EntityManager, order: Order, reason: string | null | undefined, actor: string): Promise<Order | TransitionRejected> {
+    const orderId = order.id;
+    {
+      if (!canTransitionOrder(order.status, OS.CANCELLED)) {
+        return new TransitionRejected('Order', order.id, order.status, OS.CANCELLED, `an order in ${order.status} cannot be cancelled`);
+      }
+      const fos = await em.getRepository(FulfillmentOrder).find({ where: { orderId }, lock: { mode: 'pessimistic_write' } });
+      if (fos.some((f) => [FO.SHIPPED, FO.DELIVERED, FO.PICKED_UP].includes(f.status))) {
+        return new TransitionRejected('Order', order.id, order.status, OS.CANCELLED, 'part of the order has already shipped; create a return instead');
+      }
+      for (const fo of fos.filter((f) => OPEN_FULFILLMENT.includes(f.status))) {
+        await this.setFulfillmentStatus(em, fo, FO.CANCELLED, actor, reason ?? 'order cancelled');
+      }
+      await this.inventory.release(em, { orderId }, actor);
+      await this.setOrderStatus(em, order, OS.CANCELLED, actor, reason ?? null);
+      return order;
+    }
+  }
+
+  /**
+   * Re-routes BACKORDERED orders for which stock has arrived (or been released) at an active location since their
+   * last routing decision, oldest first. Several hub processes may run it at once: each order is claimed with
+   * SKIP LOCKED. Returns how many orders were looked at again.
+   */
+  async retryBackorders(limit: number, actor = 'system:backorder-retry'): Promise<number> {
+    const due = await sql<{ id: string }>(this.ds.manager, `
+      SELECT o.id FROM orders o
+       WHERE o.status = 'BACKORDERED'
+         AND EXISTS (
+           SELECT 1 FROM order_line ol
+             JOIN stock_movement m ON m.product_id = ol.product_id
+             JOIN location l ON l.id = m.location_id AND l.active
+            WHERE ol.order_id = o.id AND (m.on_hand_delta > 0 OR m.reserved_delta < 0)
+              AND m.created_at > coalesce((SELECT max(d.created_at) FROM routing_decision d WHERE d.order_id = o.id), o.created_at))
+       ORDER BY o.placed_at LIMIT $1`, [limit]);
+    let retried = 0;
+    for (const { id } of due) {
+      const done = await this.ds.transaction(async (em) => {
+        const [locked] = await sql<{ id: string }>(em, `SELECT id FROM orders WHERE id = $1 AND status = 'BACKORDERED' FOR UPDATE SKIP LOCKED`, [id]);
+        if (!locked) return false;
+        const order = await this.loadForUpdate(em, id);
+        await this.allocateOpenLines(em, order, actor, []);
+        await this.touch(em, id);
+        return true;
+      });
+      if (done) retried++;
+    }
+    return retried;
+  }
+
+  hold(orderId: string, reason: string | null | undefined, actor: string): Promise<Order | TransitionRejected> {
+    return this.mutate(orderId, async (em, order) => {
+      if (!canTransitionOrder(order.status, OS.ON_HOLD)) {
+        return new TransitionRejected('Order', order.id, order.status, OS.ON_HOLD, `an order in ${order.status} cannot be put on hold`);
+      }
+      await sql(em, `UPDATE orders SET status_before_hold = status WHERE id = $1`, [orderId]);
+      await this.setOrderStatus(em, order, OS.ON_HOLD, actor, reason ?? null);
+      return order;
+    });
+  }
+
+  releaseHold(orderId: string, actor: string): Promise<Order | TransitionRejected> {
+    return this.mutate(orderId, async (em, order) => {
+      if (order.status !== OS.ON_HOLD) {
+        return new TransitionRejected('Order', order.id, order.status, 'released', `only an order ON_HOLD can be released; this one is ${order.status}`);
+      }
+      const back = order.statusBeforeHold ?? OS.CREATED;
+      await sql(em, `UPDATE orders SET status_before_hold = NULL WHERE id = $1`, [orderId]);
+      await this.setOrderStatus(em, order, back, actor, 'hold released');
+      if (back === OS.CREATED || back === OS.BACKORDERED) await this.allocateOpenLines(em, order, actor, []);
+      return order;
+    });
+  }
+
+  async tag(orderId: string, tags: string[], add: boolean, actor: string): Promise<Order> {
+    tags.forEach((t, i) => {
+      if (typeof t !== 'string' || !t.trim() || t.length > 64) throw badInput(`tags[${i}]`, 'must be 1 to 64 characters');
+    });
+    return this.mutate(orderId, async (em) => {
+      const statement = add
+        ? `UPDATE orders SET tags = ARRAY(SELECT DISTINCT unnest(tags || $2::text[]) ORDER BY 1) WHERE id = $1`
+        : `UPDATE orders SET tags = ARRAY(SELECT unnest(tags) EXCEPT SELECT unnest($2::text[]) ORDER BY 1) WHERE id = $1`;
+      await sql(em, statement, [orderId, tags]);
+      const [{ n }] = await sql(em, `SELECT cardinality(tags) AS n FROM orders WHERE id = $1`, [orderId]);
+      if (n > 50) throw badInput('tags', 'an order carries at most 50 tags');
+      return null;
+    }) as Promise<Order>;
+  }
+
+  async setCustomStatus(orderId: string, customStatus: string | null, actor: string): Promise<Order> {
+    if (customStatus != null && (customStatus.trim() === '' || customStatus.length > 100)) throw badInput('customStatus', 'must be 1 to 100 characters, or null to clear it');
+    return this.mutate(orderId, async (em, order) => {
+      await sql(em, `UPDATE orders SET custom_status = $2 WHERE id = $1`, [orderId, customStatus]);
+      await this.recordTransition(em, orderId, null, order.customStatus, customStatus ?? '(cleared)', actor, 'custom status');
+      return null;
+    }) as Promise<Order>;
+  }
+
+  async setAttributes(orderId: string, attributes: Record<string, unknown>, actor: string): Promise<Order> {
+    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) throw badInput('attributes', 'must be a JSON object');
+    if (JSON.stringify(attributes).length > 16_384) throw badInput('attributes', 'must be at most 16 kB of JSON');
+    return this.mutate(orderId, async (em) => {
+      // Merge; a null value removes the key.
+      await sql(em, `UPDATE orders SET attributes = jsonb_strip_nulls(attributes || $2::jsonb) WHERE id = $1`, [orderId, JSON.stringify(attributes)]);
+      return null;
+    }) as Promise<Order>;
+  }
+
+  /** Moves a fulfilment order along its lifecycle, with the stock and order effects each step implies. */
+  async transitionFulfillment(fulfillmentOrderId: string, to: FO, actor: string, opts: { reason?: string | null; tracking?: TrackingInput } = {}): Promise<FulfillmentOrder | TransitionRejected> {
+    if (!isUuid(fulfillmentOrderId)) throw notFound('Fulfillment order', fulfillmentOrderId, 'id');
+    const fo0 = await this.ds.getRepository(FulfillmentOrder).findOne({ where: { id: fulfillmentOrderId } });
+    if (!fo0) throw notFound('Fulfillment order', fulfillmentOrderId, 'id');
+    const result = await this.mutate(fo0.orderId, (em, order) => this.transitionLocked(em, order, fulfillmentOrderId, to, actor, opts));
+    if (result instanceof TransitionRejected) return result;
+    return this.ds.getRepository(FulfillmentOrder).findOneOrFail({ where: { id: fulfillmentOrderId }, relations: { lines: true, shipments: { lines: true } } });
+  }
+
+  /** transitionFulfillment inside the caller's transaction (a 3PL or store reported the step; sync engine). */
+  async transitionFulfillmentIn(em: EntityManager, fulfillmentOrderId: string, to: FO, actor: string, opts: { reason?: string | null; tracking?: TrackingInput } = {}): Promise<TransitionRejected | null> {
+    const [fo0] = await sql<{ order_id: string }>(em, `SELECT order_id FROM fulfillment_order WHERE id = $1`, [fulfillmentOrderId]);
+    if (!fo0) throw notFound('Fulfillment order', fulfillmentOrderId, 'id');
+    const r = await this.mutateIn(em, fo0.order_id, (em2, order) => this.transitionLocked(em2, order, fulfillmentOrderId, to, actor, opts));
+    return r instanceof TransitionRejected ? r : null;
+  }
+
+  private async transitionLocked(em: EntityManager, order: Order, fulfillmentOrderId: string, to: FO, actor: string, opts: { reason?: string | null; tracking?: TrackingInput }): Promise<FulfillmentOrder | TransitionRejected> {
+    {
+      const fo = await em.getRepository(FulfillmentOrder).findOneOrFail({ where: { id: fulfillmentOrderId }, lock: { mode: 'pessimistic_write' } });
+      if (!canTransitionFulfillment(fo.status, to)) {
+        return new TransitionRejected('FulfillmentOrder', fo.id, fo.status, to, `a fulfilment order in ${fo.status} cannot move to ${to}`);
+      }
+      if (to === FO.READY_FOR_PICKUP && fo.method === FulfillmentMethod.SHIP) {
+        return new TransitionRejected('FulfillmentOrder', fo.id, fo.status, to, 'a SHIP fulfilment order is shipped, not made ready for pickup');
+      }
+      if (to === FO.SHIPPED && fo.method !== FulfillmentMethod.SHIP) {
+        return new TransitionRejected('FulfillmentOrder', fo.id, fo.status, to, `a ${fo.method} fulfilment order is handed over (PICKED_UP), not shipped`);
+      }
+      await this.setFulfillmentStatus(em, fo, to, actor, opts.reason ?? null);
+      switch (to) {
+        case FO.SHIPPED:
+          await this.inventory.consume(em, fo.id, actor);
+          await this.createShipment(em, fo, opts.tracking ?? {});
+          break;
+        case FO.PICKED_UP:
+          await this.inventory.consume(em, fo.id, actor);
+          break;
+        case FO.DELIVERED:
+          await sql(em, `UPDATE shipment SET delivered_at = now() WHERE fulfillment_order_id = $1 AND delivered_at IS NULL`, [fo.id]);
+          break;
+        case FO.REJECTED:
+        case FO.CANCELLED:
+          await this.inventory.release(em, { fulfillmentOrderId: fo.id }, actor);
+          await this.allocateOpenLines(em, order, actor, [fo.locationId]);
+          break;
+      }
+      await this.syncOrderStatus(em, order, actor);
+      return fo;
+    }
+  }
+
+  /**
+   * Moves the order with its returns, inside the return service's transaction: PARTIALLY_RETURNED once any unit has
+   * come back, RETURNED once every ordered unit has. Orders whose lifecycle does not allow it (e.g. still partly
+   * shipping) keep their status; the return itself still proceeds.
+   */
+  async recordReturnIn(em: EntityManager, orderId: string, actor: string, reason: string): Promise<void> {
+    await this.mutateIn(em, orderId, async (em2, order) => {
+      const [{ ordered, back }] = await sql<{ ordered: number; back: number }>(em2,
+        `SELECT (SELECT sum(quantity) FROM order_line WHERE order_id = $1)::int AS ordered,
+                (SELECT coalesce(sum(rl.received_quantity), 0) FROM return_line rl JOIN returns r ON r.id = rl.return_id
+                  WHERE r.order_id = $1 AND r.status <> 'CANCELLED')::int AS back`, [orderId]);
+      if (back <= 0) return null;
+      const next = back >= ordered ? OS.RETURNED : OS.PARTIALLY_RETURNED;
+      if (next !== order.status && canTransitionOrder(order.status, next)) await this.setOrderStatus(em2, order, next, actor, reason);
+      return null;
+    });
+  }
+
+  // --- internals -----------------------------------------------------------------------------------------------
+
+  /** Runs `fn` in a transaction with the order row locked; bumps the version and emits orderUpdated on success. */
+  private async mutate<T>(orderId: string, fn: (em: EntityManager, order: Order) => Promise<T | TransitionRejected | null>): Promise<Order | T | TransitionRejected> {
+    if (!isUuid(orderId)) throw notFound('Order', orderId, 'id');
+    const result = await this.ds.transaction((em) => this.mutateIn(em, orderId, fn));
+    if (result instanceof TransitionRejected) return result;
+    return result ?? (await this.require(orderId));
+  }
+
+  private async mutateIn<T>(em: EntityManager, orderId: string, fn: (em: EntityManager, order: Order) => Promise<T | TransitionRejected | null>): Promise<T | TransitionRejected | null> {
+    const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
+    if (!order) throw notFound('Order', orderId, 'id');
+    const r = await fn(em, order);
+    if (r instanceof TransitionRejected) return r;
+    await this.touch(em, orderId);
+    return r;
+  }
+
+  private async loadForUpdate(em: EntityManager, orderId: string): Promise<Order> {
+    return em.getRepository(Order).findOneOrFail({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  private async touch(em: EntityManager, orderId: string): Promise<void> {
+    const [row] = await sql<{ status: string; version: number }>(em, `UPDATE orders SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING status, version`, [orderId]);
+    await EventBus.emit(em, { type: 'orderUpdated', orderId, status: row.status, version: row.version });
+  }
+
+  /** Quantities of each line not yet covered by a live fulfilment order. */
+  private async openQuantities(em: EntityManager, order: Order): Promise<{ line: OrderLine; quantity: number }[]> {
+    const lines = await em.getRepository(OrderLine).find({ where: { orderId: order.id }, order: { lineNo: 'ASC' } });
+    const covered: { order_line_id: string; qty: number }[] = await sql(em, 
+      `SELECT fol.order_line_id, sum(fol.quantity)::int AS qty FROM fulfillment_order_line fol
+         JOIN fulfillment_order fo ON fo.id = fol.fulfillment_order_id
+        WHERE fo.order_id = $1 AND fo.status NOT IN ('REJECTED','CANCELLED') GROUP BY fol.order_line_id`,
+      [order.id],
+    );
+    const byLine = new Map(covered.map((c) => [c.order_line_id, c.qty]));
+    return lines.map((line) => ({ line, quantity: line.quantity - (byLine.get(line.id) ?? 0) }));
+  }
+
+  /**
+   * Routes the open quantities and reserves them; BACKORDERED when nothing can be placed now. Each attempt runs
+   * under a savepoint, so a reservation that lost a race is undone and re-planned without failing the order.
+   */
+  private async allocateOpenLines(em: EntityManager, order: Order, actor: string, excludeLocationIds: string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const open = (await this.openQuantities(em, order)).filter((o) => o.quantity > 0);
+      if (!open.length) return;
+      if (!this.planner) {
+        if (order.status === OS.ALLOCATED) await this.setOrderStatus(em, order, OS.BACKORDERED, actor, 'part of the order is no longer allocated');
+        return;
+      }
+      const plan = await this.planner.plan(em, order, open, excludeLocationIds);
+      await sql(em, `INSERT INTO routing_decision (order_id, rule_set_id, rule_set_version, status, excluded_locations, decision, actor)
+                     SELECT $1, $2, $3, $4, coalesce(array_agg(code ORDER BY code) FILTER (WHERE code IS NOT NULL), '{}'), $6, $7
+                       FROM location WHERE id = ANY($5::uuid[])`,
+        [order.id, plan.decision.trace.ruleSetId, plan.decision.trace.ruleSetVersion, plan.decision.status, excludeLocationIds,
+          JSON.stringify({ ...plan.decision, geocodePrecision: plan.geocodePrecision }), actor]);
+      if (!plan.shipments.length) {
+        if (canTransitionOrder(order.status, OS.BACKORDERED)) await this.setOrderStatus(em, order, OS.BACKORDERED, actor, 'no location can fulfil the order now');
+        return;
+      }
+      await sql(em, 'SAVEPOINT allocate');
+      const statusBefore = order.status;
+      try {
+        await this.applyPlan(em, order, plan.shipments, actor);
+        await sql(em, 'RELEASE SAVEPOINT allocate');
+        return;
+      } catch (err) {
+        await sql(em, 'ROLLBACK TO SAVEPOINT allocate');
+        order.status = statusBefore;
+        if (!(err instanceof DomainError && err.code === 'INSUFFICIENT_STOCK') || attempt >= ALLOCATION_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async applyPlan(em: EntityManager, order: Order, plan: PlannedShipment[], actor: string): Promise<void> {
+    for (const shipment of plan) {
+      const [{ id: foId }] = await sql(em, 
+        `INSERT INTO fulfillment_order (order_id, location_id, method) VALUES ($1, $2, $3) RETURNING id`,
+        [order.id, shipment.locationId, shipment.method],
+      );
+      const reserveLines = [];
+      for (const l of shipment.lines) {
+        const [{ id: folId, product_id }] = await sql(em, 
+          `INSERT INTO fulfillment_order_line (fulfillment_order_id, order_line_id, product_id, sku, quantity)
+           SELECT $1, id, product_id, sku, $3 FROM order_line WHERE id = $2 AND order_id = $4 RETURNING id, product_id`,
+          [foId, l.orderLineId, l.quantity, order.id],
+        );
+        reserveLines.push({ productId: product_id, locationId: shipment.locationId, quantity: l.quantity, fulfillmentOrderLineId: folId });
+      }
+      await this.inventory.reserve(em, reserveLines, { orderId: order.id, actor });
+      await this.recordTransition(em, order.id, foId, null, FO.PENDING, actor, 'allocated');
+    }
+    const stillOpen = (await this.openQuantities(em, order)).some((o) => o.quantity > 0);
+    const next = stillOpen ? OS.BACKORDERED : OS.ALLOCATED;
+    if (order.status !== next && canTransitionOrder(order.status, next)) {
+      await this.setOrderStatus(em, order, next, actor, stillOpen ? 'partly allocated; the rest waits for stock' : null);
+    }
+  }
+
+  private async syncOrderStatus(em: EntityManager, order: Order, actor: string): Promise<void> {
+    const fos: { status: FO }[] = await sql(em, `SELECT status FROM fulfillment_order WHERE order_id = $1`, [order.id]);
+    const unallocated = (await this.openQuantities(em, order)).some((o) => o.quantity > 0);
+    const next = deriveOrderStatus(order.status, fos.map((f) => f.status), unallocated);
+    if (next && canTransitionOrder(order.status, next)) await this.setOrderStatus(em, order, next, actor, null);
+  }
+
+  private async createShipment(em: EntityManager, fo: FulfillmentOrder, t: TrackingInput): Promise<void> {
+    const [{ id }] = await sql(em, 
+      `INSERT INTO shipment (fulfillment_order_id, carrier, service, tracking_number, tracking_url) VALUES ($1,$2,$3,$4,$5) RETURNING id`,
+      [fo.id, t.carrier ?? null, t.service ?? null, t.trackingNumber ?? null, t.trackingUrl ?? null],
+    );
+    await sql(em, 
+      `INSERT INTO shipment_line (shipment_id, fulfillment_order_line_id, quantity) SELECT $1, id, quantity FROM fulfillment_order_line WHERE fulfillment_order_id = $2`,
+      [id, fo.id],
+    );
+  }
+
+  private async setOrderStatus(em: EntityManager, order: Order, to: OS, actor: string, reason: string | null): Promise<void> {
+    if (!canTransitionOrder(order.status, to)) throw new DomainError('INVALID_TRANSITION', `order ${order.id}: ${order.status} → ${to} is not allowed`);
+    await sql(em, `UPDATE orders SET status = $2 WHERE id = $1`, [order.id, to]);
+    await this.recordTransition(em, order.id, null, order.status, to, actor, reason);
+    order.status = to;
+  }
+
+  private async setFulfillmentStatus(em: EntityManager, fo: FulfillmentOrder, to: FO, actor: string, reason: string | null): Promise<void> {
+    await sql(em, `UPDATE fulfillment_order SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1`, [fo.id, to, reason]);
+    await this.recordTransition(em, fo.orderId, fo.id, fo.status, to, actor, reason);
+    fo.status = to;
+  }
+
+  private async recordTransition(em: EntityManager, orderId: string, foId: string | null, from: string | null, to: string, actor: string, reason: string | null): Promise<void> {
+    await em.getRepository(OrderTransition).insert({ orderId, fulfillmentOrderId: foId, fromStatus: from, toStatus: to, actor, reason });
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string) => typeof s === 'string' && UUID.test(s);
+
+/** Money in ten-thousandths (numeric(19,4)) as bigint, so totals never pass through floats. */
+function toMinor(decimal: string | null | undefined): bigint {
+  if (!decimal) return 0n;
+  const [whole, frac = ''] = decimal.split('.');
+  return BigInt(whole) * 10000n + BigInt(frac.padEnd(4, '0'));
+}
+
+function fromMinor(minor: bigint): string {
+  const s = minor.toString().padStart(5, '0');
+  return `${s.slice(0, -4)}.${s.slice(-4)}`;
+}

@@ -1,0 +1,78 @@
+import type { EntityManager } from 'typeorm';
+import type { CityGeocoder, GeoPoint } from '../catalog/geocoder';
+import { rows } from '../db/sql';
+import { atpFromRows, type AtpSnapshot, type RoutingLocation, type RoutingNetwork, type RuleSet } from '../routing';
+import type { RuleSetService } from '../rules/rule-set.service';
+
+export interface SnapshotLocation {
+  id: string; code: string; name: string; type: RoutingLocation['type']; active: boolean; capabilities: RoutingLocation['capabilities'];
+  latitude: number; longitude: number; time_zone: string; country: string; daily_order_capacity: number | null; daily_line_capacity: number | null;
+  priority: number; ship_base_cost: string; ship_cost_per_km: string; processing_hours: number; order_cutoff: string;
+  local_date: string; used_orders: number; used_lines: number;
+}
+
+/** Everything `route()` needs, read in one place so that orders and delivery promises see the same network. */
+export interface RoutingSnapshot {
+  /** The rule set in force, as orders apply it (see `forOrders`). */
+  ruleSet: RuleSet;
+  locations: SnapshotLocation[];
+  network: RoutingNetwork;
+  atp: AtpSnapshot;
+}
+
+/**
+ * Transfers to a pickup store need transfer orders, which the hub does not create yet: orders (and therefore
+ * promises) are planned without them.
+ */
+export const forOrders = (ruleSet: RuleSet): RuleSet => ({ ...ruleSet, pickup: { ...ruleSet.pickup, allowTransfer: false } });
+
+/**
+ * Reads the active network (with today's capacity use in each location's time zone), an ATP snapshot of `skus`
+ * and the rule set in force at `now`.
+ */
+export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetService, skus: string[], now: Date): Promise<RoutingSnapshot> {
+  const ruleSet = await ruleSets.active(em, now);
+  const locations = await rows<SnapshotLocation>(em, `
+    SELECT l.id, l.code, l.name, l.type, l.active, l.capabilities, l.latitude, l.longitude, l.time_zone, l.country,
+           l.daily_order_capacity, l.daily_line_capacity, l.priority, l.ship_base_cost, l.ship_cost_per_km,
+           l.processing_hours, to_char(l.order_cutoff, 'HH24:MI') AS order_cutoff,
+           to_char($1::timestamptz AT TIME ZONE l.time_zone, 'YYYY-MM-DD') AS local_date,
+           coalesce(u.orders, 0)::int AS used_orders, coalesce(u.lines, 0)::int AS used_lines
+      FROM location l
+      LEFT JOIN LATERAL (
+        SELECT count(DISTINCT fo.id) AS orders, count(fol.id) AS lines
+          FROM fulfillment_order fo JOIN fulfillment_order_line fol ON fol.fulfillment_order_id = fo.id
+         WHERE fo.location_id = l.id AND fo.status NOT IN ('REJECTED', 'CANCELLED')
+           AND fo.created_at >= (date_trunc('day', $1::timestamptz AT TIME ZONE l.time_zone) AT TIME ZONE l.time_zone)
+      ) u ON true
+     WHERE l.active`, [now]);
+  const atp = atpFromRows(await rows<{ sku: string; locationCode: string; available: number }>(em, `
+    SELECT p.sku, l.code AS "locationCode", s.on_hand - s.reserved - s.safety_stock AS available
+      FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
+     WHERE p.sku = ANY($1) AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus]));
+  const products = await rows<{ sku: string; tags: string[]; weight_grams: number | null }>(em, `SELECT sku, tags, weight_grams FROM product WHERE sku = ANY($1)`, [skus]);
+  const network: RoutingNetwork = {
+    locations: locations.map((l) => ({
+      code: l.code, name: l.name, type: l.type, active: l.active, capabilities: l.capabilities, latitude: l.latitude, longitude: l.longitude,
+      timeZone: l.time_zone, dailyOrderCapacity: l.daily_order_capacity ?? undefined, dailyLineCapacity: l.daily_line_capacity ?? undefined,
+      usedToday: { date: l.local_date, orders: l.used_orders, lines: l.used_lines }, priority: l.priority,
+      shipBase: Number(l.ship_base_cost), shipPerKm: Number(l.ship_cost_per_km), processingHours: l.processing_hours, cutoff: l.order_cutoff,
+    })),
+    products: Object.fromEntries(products.map((p) => [p.sku, { tags: p.tags, weightKg: p.weight_grams == null ? undefined : p.weight_grams / 1000 }])),
+  };
+  return { ruleSet: forOrders(ruleSet), locations, network, atp };
+}
+
+/**
+ * Where a SHIP order goes, as routing sees it: the address's coordinates, else its city, else the middle of the
+ * network in that country (which keeps routing going, ranked mostly by cost and priority).
+ */
+export function resolveDestination(geocoder: CityGeocoder, address: Parameters<CityGeocoder['locate']>[0], locations: Pick<SnapshotLocation, 'country' | 'latitude' | 'longitude'>[]): { point: GeoPoint; precision: string } | undefined {
+  const found = geocoder.locate(address);
+  if (found) return { point: { latitude: found.latitude, longitude: found.longitude }, precision: found.precision };
+  const inCountry = locations.filter((l) => l.country === address.country);
+  const pool = inCountry.length ? inCountry : locations;
+  if (!pool.length) return undefined;
+  const mean = (f: (l: Pick<SnapshotLocation, 'latitude' | 'longitude'>) => number) => pool.reduce((s, l) => s + f(l), 0) / pool.length;
+  return { point: { latitude: mean((l) => l.latitude), longitude: mean((l) => l.longitude) }, precision: 'country' };
+}

@@ -1,0 +1,154 @@
+import { hostname } from 'node:os';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ConnectorError } from '../connectors/sdk/connector-error';
+import { rows } from '../db/sql';
+import type { Logger } from '../logger';
+
+export interface Job { id: string; kind: string; payload: Record<string, unknown>; attempts: number; maxAttempts: number }
+export type JobHandler = (payload: Record<string, unknown>, job: Job) => Promise<void>;
+
+/** Thrown by a handler when retrying cannot help: the job goes straight to the dead letters. */
+export class PermanentJobError extends Error {}
+
+export interface JobQueueOptions {
+  workerId?: string;
+  /** A claimed job whose worker has not finished within this is taken over (its worker crashed). */
+  leaseMs?: number;
+  pollMs?: number;
+  concurrency?: number;
+  /** First retry delay; doubles per attempt (with jitter) up to maxBackoffMs. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * A small durable queue in Postgres (pg-boss would need another dependency): jobs are rows, claimed with
+ * FOR UPDATE SKIP LOCKED under a lease, so several hub instances share the work and a crashed worker's job is
+ * picked up again once its lease runs out. Handlers must be idempotent (at-least-once).
+ */
+export class JobQueue {
+  readonly workerId: string;
+  private readonly handlers = new Map<string, JobHandler>();
+  private readonly opts: Required<Omit<JobQueueOptions, 'workerId'>>;
+  private timer?: NodeJS.Timeout;
+  private running = 0;
+  private stopped = true;
+  private idle?: () => void;
+
+  constructor(private readonly ds: DataSource, private readonly log: Logger, opts: JobQueueOptions = {}) {
+    this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.opts = { leaseMs: 5 * 60_000, pollMs: 500, concurrency: 2, baseBackoffMs: 1000, maxBackoffMs: 10 * 60_000, ...stripUndefined(opts) };
+  }
+
+  on(kind: string, handler: JobHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** Adds a job (in the caller's transaction when `em` is one). With a dedupe key, a second enqueue is a no-op; returns the id or null. */
+  async enqueue(em: EntityManager, kind: string, payload: Record<string, unknown>, o: { dedupeKey?: string; runAt?: Date; maxAttempts?: number } = {}): Promise<string | null> {
+    const [row] = await rows<{ id: string }>(em,
+      `INSERT INTO sync_job (kind, payload, dedupe_key, run_at, max_attempts) VALUES ($1, $2, $3, coalesce($4, now()), $5)
+       ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+      [kind, JSON.stringify(payload), o.dedupeKey ?? null, o.runAt ?? null, o.maxAttempts ?? 8]);
+    return row?.id ?? null;
+  }
+
+  /** Claims and runs due jobs until none is left (or `max` ran); returns how many ran. */
+  async drain(max = Infinity): Promise<number> {
+    let n = 0;
+    while (n < max) {
+      const batch = await this.claim(Math.min(this.opts.concurrency, max - n));
+      if (!batch.length) return n;
+      await Promise.all(batch.map((j) => this.execute(j)));
+      n += batch.length;
+    }
+    return n;
+  }
+
+  /** Puts a dead job back in the queue with fresh attempts (dead-letter replay). */
+  async retry(id: string): Promise<boolean> {
+    const r = await rows(this.ds.manager, `UPDATE sync_job SET status = 'QUEUED', attempts = 0, run_at = now(), last_error = NULL, finished_at = NULL WHERE id = $1 AND status = 'DEAD' RETURNING id`, [id]);
+    return r.length > 0;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      try {
+        const free = this.opts.concurrency - this.running;
+        if (free > 0) {
+          const batch = await this.claim(free);
+          for (const job of batch) {
+            this.running++;
+            void this.execute(job).finally(() => {
+              this.running--;
+              if (this.stopped && this.running === 0) this.idle?.();
+            });
+          }
+          if (batch.length === free) { this.timer = setTimeout(loop, 0); return; }
+        }
+      } catch (err) {
+        this.log.warn({ err }, 'job queue: claim failed');
+      }
+      if (!this.stopped) this.timer = setTimeout(loop, this.opts.pollMs);
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  /** Stops claiming and waits for running jobs (their leases would otherwise hand them to another instance later). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.running > 0) await new Promise<void>((resolve) => { this.idle = resolve; });
+  }
+
+  private async claim(limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const kinds = [...this.handlers.keys()];
+    return rows<Job>(this.ds.manager,
+      `UPDATE sync_job j SET status = 'RUNNING', attempts = j.attempts + 1, locked_by = $2, locked_until = now() + make_interval(secs => $3 / 1000.0)
+        WHERE j.id IN (SELECT id FROM sync_job
+                        WHERE kind = ANY($4) AND ((status = 'QUEUED' AND run_at <= now()) OR (status = 'RUNNING' AND locked_until < now()))
+                        ORDER BY run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts AS "maxAttempts"`,
+      [limit, this.workerId, this.opts.leaseMs, kinds]);
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const handler = this.handlers.get(job.kind)!;
+    try {
+      await handler(job.payload, job);
+      await rows(this.ds.manager, `UPDATE sync_job SET status = 'DONE', finished_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1 AND locked_by = $2 AND attempts = $3 RETURNING id`,
+        [job.id, this.workerId, job.attempts]);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const permanent = err instanceof PermanentJobError || (err instanceof ConnectorError && !err.retryable);
+      const dead = permanent || job.attempts >= job.maxAttempts;
+      const delay = backoffMs(job.attempts, this.opts.baseBackoffMs, this.opts.maxBackoffMs, retryAfterOf(err));
+      this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, dead, error: message }, 'job failed');
+      await rows(this.ds.manager,
+        `UPDATE sync_job SET status = $4, last_error = $5, locked_until = NULL, run_at = now() + make_interval(secs => $6 / 1000.0),
+                finished_at = CASE WHEN $4 = 'DEAD' THEN now() END
+          WHERE id = $1 AND locked_by = $2 AND attempts = $3 RETURNING id`,
+        [job.id, this.workerId, job.attempts, dead ? 'DEAD' : 'QUEUED', message.slice(0, 2000), delay]);
+    }
+  }
+}
+
+/** Exponential backoff with equal jitter; a vendor's Retry-After wins when it is longer. */
+export function backoffMs(attempt: number, base: number, max: number, retryAfterMs?: number): number {
+  const exp = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  const jittered = exp / 2 + Math.random() * (exp / 2);
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+function retryAfterOf(err: unknown): number | undefined {
+  const v = (err as { retryAfterMs?: unknown })?.retryAfterMs;
+  return typeof v === 'number' ? v : undefined;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

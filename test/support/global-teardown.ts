@@ -1,0 +1,5 @@
+import { stopTestDatabaseServer } from './test-database-server';
+
+export default async function globalTeardown(): Promise<void> {
+  await stopTestDatabaseServer();
+}
