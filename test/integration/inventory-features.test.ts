@@ -49,9 +49,11 @@ describe('idempotency keys', () => {
   it('a key still in flight answers CONFLICT; a failed attempt leaves the key free', async () => {
     const store = t.services.inventory.idempotency;
     let release!: () => void;
+    let claimed!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
-    const slow = store.execute('test.slow', 'k-flight', { a: 1 }, async () => { await gate; return { done: 1 }; });
-    await new Promise((r) => setTimeout(r, 100));
+    const holding = new Promise<void>((r) => { claimed = r; });
+    const slow = store.execute('test.slow', 'k-flight', { a: 1 }, async () => { claimed(); await gate; return { done: 1 }; });
+    await holding; // the first caller now holds the key (its effect is running): a fixed sleep would race on a slow machine
     expect((await errorOf(store.execute('test.slow', 'k-flight', { a: 1 }, async () => ({ done: 2 })))).code).toBe('CONFLICT');
     release();
     expect(await slow).toEqual({ done: 1 });
