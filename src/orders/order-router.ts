@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { rows } from '../db/sql';
-import { readRoutingSnapshot, resolveDestination, type SnapshotLocation } from './routing-snapshot';
+import { readRoutingSnapshot, resolveDestination, type RoutingSnapshot, type SnapshotLocation } from './routing-snapshot';
 import { CityGeocoder, type GeoPoint } from '../catalog/geocoder';
 import { FulfillmentMethod } from '../model/enums';
 import type { Order, OrderLine } from '../model/order.entity';
@@ -20,7 +20,17 @@ export class OrderRouter {
 
   async plan(em: EntityManager, order: Order, open: { line: OrderLine; quantity: number }[], excludeLocationIds: string[], now = new Date()): Promise<AllocationPlan> {
     const skus = [...new Set(open.map((o) => o.line.sku))];
-    const { ruleSet, locations, network, atp } = await readRoutingSnapshot(em, this.ruleSets, skus, now);
+    return this.planWith(em, await readRoutingSnapshot(em, this.ruleSets, skus, now), order, open, excludeLocationIds, now);
+  }
+
+  /** The snapshot a whole page of orders is planned against: one read instead of one per order (sync intake). */
+  readSnapshot(em: EntityManager, skus: string[], now: Date): Promise<RoutingSnapshot> {
+    return readRoutingSnapshot(em, this.ruleSets, skus, now);
+  }
+
+  /** plan() against a snapshot the caller read (and keeps current between orders, e.g. with consumeDecision). */
+  async planWith(em: EntityManager, snapshot: RoutingSnapshot, order: Order, open: { line: OrderLine; quantity: number }[], excludeLocationIds: string[], now: Date): Promise<AllocationPlan> {
+    const { ruleSet, locations, network, atp } = snapshot;
     const byId = new Map(locations.map((l) => [l.id, l]));
     const pickup = order.pickupLocationId ? (await rows<{ code: string; latitude: number; longitude: number }>(em, `SELECT code, latitude, longitude FROM location WHERE id = $1`, [order.pickupLocationId]))[0] : undefined;
     const destination = this.destination(order, pickup, locations);
