@@ -25,7 +25,7 @@ export function collect<T = any>(client: Client, query: string, variables?: Reco
   });
   return {
     events, errors, dispose,
-    async next(n: number, timeoutMs = 10000): Promise<T[]> {
+    async next(n: number, timeoutMs = 30_000): Promise<T[]> {
       const deadline = Date.now() + timeoutMs;
       while (events.length < n && !errors.length) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} events, got ${events.length}`);
@@ -38,7 +38,7 @@ export function collect<T = any>(client: Client, query: string, variables?: Reco
 }
 
 /** graphql-ws sends no "subscribed" acknowledgement: wait until the hub counts the new subscriber. */
-export async function waitForSubscribers(count: () => number, atLeast: number, timeoutMs = 5000): Promise<void> {
+export async function waitForSubscribers(count: () => number, atLeast: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (count() < atLeast) {
     if (Date.now() > deadline) throw new Error(`no subscriber registered within ${timeoutMs} ms`);
