@@ -8,6 +8,7 @@ import type { OrderIntake, LandOutcome } from '../orders/order-intake';
 import type { OrderService } from '../orders/order.service';
 import { isUuid } from '../orders/order.service';
 import type { ConnectionView } from '../connections/connection.service';
+import { landOrderRecord } from './pos-sales-lander';
 
 export type RecordKind = 'order' | 'shipment' | 'stock' | 'ignored';
 
@@ -37,7 +38,7 @@ export class RecordLander {
     await rows(em, 'SAVEPOINT land_record');
     try {
       const outcome = kind === 'order'
-        ? await this.intake.land(em, { connectionId: conn.id, channel, locations: conn.settings.locations }, rec as CanonicalOrder, `sync:${conn.name}`)
+        ? await landOrderRecord(em, { inventory: this.inventory, orders: this.orders }, conn, rec as CanonicalOrder, () => this.intake.land(em, { connectionId: conn.id, channel, locations: conn.settings.locations }, rec as CanonicalOrder, `sync:${conn.name}`))
         : await this.landShipment(em, conn, rec as CanonicalShipment);
       await rows(em, 'RELEASE SAVEPOINT land_record');
       tally[outcome]++;
@@ -47,6 +48,34 @@ export class RecordLander {
       await quarantine(em, conn.id, source, stream, recordId(rec), err.message, rec);
       tally.failed++;
       tally.errors.push(err.message);
+    }
+  }
+
+  /**
+   * A page of orders inside the caller's transaction: new orders land together (OrderIntake.landPage, a fixed
+   * number of statements per page), the others one by one as landInTransaction does. A record refused before
+   * anything of it was written is quarantined; should the page path itself refuse (a DomainError thrown after it
+   * wrote), it is rolled back whole and every record lands alone, so nothing is ever half-applied.
+   */
+  async landOrdersInTransaction(em: EntityManager, conn: ConnectionView, channel: string, records: unknown[], tally: Tally, source: 'SYNC' | 'WEBHOOK', stream: string): Promise<void> {
+    let outcomes: (LandOutcome | DomainError | undefined)[];
+    await rows(em, 'SAVEPOINT land_page');
+    try {
+      outcomes = await this.intake.landPage(em, { connectionId: conn.id, channel, locations: conn.settings.locations }, records as CanonicalOrder[], `sync:${conn.name}`);
+      await rows(em, 'RELEASE SAVEPOINT land_page');
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      await rows(em, 'ROLLBACK TO SAVEPOINT land_page');
+      outcomes = records.map(() => undefined);
+    }
+    for (const [i, rec] of records.entries()) {
+      const outcome = outcomes[i];
+      if (outcome === undefined) await this.landInTransaction(em, conn, channel, 'order', rec, tally, source, stream);
+      else if (outcome instanceof DomainError) {
+        await quarantine(em, conn.id, source, stream, recordId(rec), outcome.message, rec);
+        tally.failed++;
+        tally.errors.push(outcome.message);
+      } else tally[outcome]++;
     }
   }
 
