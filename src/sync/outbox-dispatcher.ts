@@ -6,6 +6,7 @@ import { rows } from '../db/sql';
 import type { Logger } from '../logger';
 import type { ConnectionService, ConnectionView, OpenedConnection } from '../connections/connection.service';
 import { backoffMs } from './job-queue';
+import { performOrderBooking } from './pos-sales-lander';
 
 interface OutboxRow { id: string; topic: string; aggregate_id: string; connection_id: string; payload: Record<string, unknown>; idempotency_key: string; attempts: number }
 
@@ -177,6 +178,8 @@ export class OutboxDispatcher {
       }
       case 'stock.push':
         return this.pushStock(opened, ev);
+      case 'order.book':
+        return performOrderBooking(this.ds, opened, ev);
       default:
         throw new ConnectorError({ code: 'CONFIG', message: `no dispatcher for outbox topic ${ev.topic}`, retryable: false });
     }

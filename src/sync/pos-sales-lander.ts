@@ -1,12 +1,12 @@
-import type { EntityManager } from 'typeorm';
-import type { CanonicalOrder } from '../connectors/sdk/canonical';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { CanonicalOrder, CreateOrderCommand } from '../connectors/sdk/canonical';
 import { rows } from '../db/sql';
 import { DomainError } from '../errors';
 import type { InventoryService } from '../inventory/inventory.service';
 import { FulfillmentOrderStatus as FO, StockMovementReason } from '../model/enums';
 import type { LandOutcome } from '../orders/order-intake';
 import type { OrderService } from '../orders/order.service';
-import type { ConnectionView } from '../connections/connection.service';
+import type { ConnectionView, OpenedConnection } from '../connections/connection.service';
 
 export interface OrderRecordDeps { inventory: InventoryService; orders: OrderService }
 
@@ -78,4 +78,40 @@ async function bookInErp(em: EntityManager, conn: ConnectionView, externalId: st
       WHERE r.connection_id = $1 AND r.entity_type = 'ORDER' AND r.external_id = $2
         AND c.enabled AND c.id <> $1 AND c.kind = 'odoo' AND coalesce((c.config->>'bookOrders')::boolean, false)
      ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`, [conn.id, externalId]);
+}
+
+/**
+ * `order.book` (outbox): a channel's order as a confirmed `sale.order` in the ERP, so the books see every sale. Lines
+ * the ERP's own warehouses fulfil are left out: their fulfilment order reaches the ERP as its own sale order (with
+ * the delivery to ship). Idempotent on the ERP side by reference (`client_order_ref`).
+ */
+export async function performOrderBooking(ds: DataSource, opened: OpenedConnection, ev: { aggregate_id: string; idempotency_key: string }): Promise<string | undefined> {
+  const [o] = await rows<{ id: string; channel: string; external_id: string; currency: string; placed_at: Date; ship_to: Record<string, unknown> | null;
+    customer_name: string | null; customer_email: string | null; customer_phone: string | null; name: string | null }>(ds.manager,
+    `SELECT id, channel, external_id, currency, placed_at, ship_to, customer_name, customer_email, customer_phone, attributes->>'channelOrderName' AS name FROM orders WHERE id = $1`, [ev.aggregate_id]);
+  if (!o) return 'order no longer exists';
+  if (!opened.vendor.supports('createOrder')) return `${opened.row.kind} takes no orders`;
+  const own = opened.row.settings.fulfilsLocations ?? [];
+  const lines = await rows<{ id: string; sku: string; quantity: number; unit_price: string | null }>(ds.manager,
+    `SELECT ol.id, ol.sku, ol.quantity - coalesce((SELECT sum(fol.quantity) FROM fulfillment_order_line fol JOIN fulfillment_order fo ON fo.id = fol.fulfillment_order_id
+                                                  JOIN location l ON l.id = fo.location_id
+                                                 WHERE fol.order_line_id = ol.id AND l.code = ANY($2) AND fo.status NOT IN ('CANCELLED','REJECTED')), 0)::int AS quantity,
+            ol.unit_price::text
+       FROM order_line ol WHERE ol.order_id = $1 ORDER BY ol.id`, [o.id, own]);
+  const booked = lines.filter((l) => l.quantity > 0);
+  if (!booked.length) return 'every line is fulfilled by this ERP; booked with its fulfilment orders';
+  const ship = o.ship_to ? Object.fromEntries(Object.entries(o.ship_to).filter(([, v]) => v !== null)) : undefined;
+  const cmd: CreateOrderCommand = {
+    reference: `order:${o.id}`, name: o.name ?? o.external_id, channel: o.channel, currency: o.currency, placedAt: o.placed_at.toISOString(), method: 'SHIP',
+    customer: { name: o.customer_name ?? undefined, email: o.customer_email ?? undefined, phone: o.customer_phone ?? undefined },
+    shipTo: ship as CreateOrderCommand['shipTo'],
+    lines: booked.map((l) => ({ lineRef: l.id, sku: l.sku, quantity: l.quantity, unitPrice: l.unit_price ? String(Number(l.unit_price)) : undefined })),
+    idempotencyKey: ev.idempotency_key,
+  };
+  const result = await opened.vendor.push('createOrder', cmd);
+  if (result.externalId) {
+    await rows(ds.manager, `INSERT INTO external_ref (connection_id, entity_type, external_id, internal_id) VALUES ($1, 'ORDER', $2, $3) ON CONFLICT DO NOTHING RETURNING internal_id`,
+      [opened.row.id, result.externalId, o.id]);
+  }
+  return undefined;
 }
