@@ -183,6 +183,12 @@ async function partnerFor(ctx: Ctx, cmd: CreateOrderCommand): Promise<number> {
   throw new ConnectorError({ code: 'CONFIG', message: `order ${cmd.reference} has no customer email and the Odoo connection has no defaultPartnerId`, retryable: false, operation: 'sale.order.create', record: cmd.reference });
 }
 
+async function warehouseOf(ctx: Ctx, locationId: number, record: string): Promise<number> {
+  const [loc] = await searchRead<{ id: number; warehouse_id: [number, string] | false }>(ctx, 'stock.location', [['id', '=', locationId]], ['warehouse_id'], { limit: 1 });
+  if (!loc || !loc.warehouse_id) throw new ConnectorError({ code: 'CONFIG', message: `Odoo stock location ${locationId} belongs to no warehouse`, retryable: false, operation: 'stock.location.search_read', record });
+  return loc.warehouse_id[0];
+}
+
 /**
  * `sale.order` for an order sold elsewhere, so the books see every channel. Idempotent by `client_order_ref`:
  * an order already there is confirmed if still a quotation (a previous run died between create and confirm) and
@@ -210,7 +216,8 @@ async function createSaleOrder(ctx: Ctx, cmd: CreateOrderCommand) {
   };
   if (cmd.name || cmd.channel) vals.origin = [cmd.channel, cmd.name].filter(Boolean).join(' ');
   if (cmd.placedAt) vals.date_order = odooDatetime(cmd.placedAt);
-  const warehouse = cmd.externalLocationId ? Number(cmd.externalLocationId) : ctx.config.warehouseId;
+  // `externalLocationId` is a stock location (what settings.locations maps); the order goes to its warehouse.
+  const warehouse = cmd.externalLocationId ? await warehouseOf(ctx, Number(cmd.externalLocationId), cmd.reference) : ctx.config.warehouseId;
   if (warehouse) vals.warehouse_id = warehouse;
   if (cmd.note) vals.note = cmd.note;
   const ids = await odooCall<number[]>(ctx, 'sale.order', 'create', { vals_list: [vals] });

@@ -4,3 +4,6 @@ export * from './rate-limits';
 export * from './shopify/shopify-sandbox';
 export * from './amazon/amazon-sandbox';
 export * from './magento/magento-sandbox';
+export * from './odoo/odoo-sandbox';
+export * from './square/square-sandbox';
+export * from './shipbob/shipbob-sandbox';
