@@ -6,6 +6,7 @@ import { rows } from '../db/sql';
 import { DomainError, badInput } from '../errors';
 import type { Logger } from '../logger';
 import type { ConnectionService } from '../connections/connection.service';
+import { lockOrderKeys } from './intake-lock';
 import { emptyTally, recordKindOf, type RecordLander, type Tally } from './record-lander';
 
 export type SyncTrigger = 'SCHEDULE' | 'MANUAL' | 'CLI';
@@ -77,7 +78,10 @@ export class SyncRunner {
               for (const level of batch.records as CanonicalStockLevel[]) await this.lander.landStock(conn, level, t, 'SYNC', opts.stream, run.id);
             }
             await this.ds.transaction(async (em) => {
-              if (kind === 'order' || kind === 'shipment') {
+              if (kind === 'order') {
+                await lockOrderKeys(em, conn.id, (batch.records as { externalId: string }[]).map((r) => r.externalId));
+                await this.lander.landOrdersInTransaction(em, conn, opened.channel, batch.records, t, 'SYNC', opts.stream);
+              } else if (kind === 'shipment') {
                 for (const rec of batch.records) await this.lander.landInTransaction(em, conn, opened.channel, kind, rec, t, 'SYNC', opts.stream);
               } else if (kind === 'ignored') t.skipped += batch.records.length;
               await rows(em, `INSERT INTO sync_cursor (connection_id, stream, cursor) VALUES ($1,$2,$3)

@@ -8,6 +8,7 @@ import { rows } from '../db/sql';
 import type { Logger } from '../logger';
 import type { ConnectionService } from '../connections/connection.service';
 import type { OrderIntake } from '../orders/order-intake';
+import { lockOrderKeys } from './intake-lock';
 import { emptyTally, quarantine, type RecordLander } from './record-lander';
 import type { Job, JobQueue } from './job-queue';
 
@@ -116,6 +117,8 @@ export class WebhookIntake {
         } else resolved.push(e);
       }
       await this.ds.transaction(async (em) => {
+        await lockOrderKeys(em, conn.id, resolved.flatMap((e) => e.type === 'order.upserted' ? [e.order.externalId]
+          : e.type === 'order.cancelled' ? [e.order?.externalId ?? e.orderExternalId] : []));
         for (const e of resolved) {
           if (e.type === 'order.upserted') await this.lander.landInTransaction(em, conn, opened.channel, 'order', e.order, tally, 'WEBHOOK', 'orders');
           else if (e.type === 'order.cancelled') {

@@ -121,8 +121,20 @@ export class HttpClient {
     let refreshed = false;
     let last: { status?: number; requestId?: string; message: string; details?: unknown } = { message: 'not sent' };
 
+    // The retry budget bounds ALL waiting between the first attempt and the last: the backoff or Retry-After sleep
+    // and whatever the rate limiter adds before the retry may be sent (a failed request may have emptied its bucket).
+    const mayRetry = (attempt: number, delay: number) => {
+      if (attempt >= this.retry.maxAttempts) return false;
+      const pacing = this.limiter.waitMs?.(req.operation, req.cost ?? 1, this.clock) ?? 0;
+      return waited + Math.max(delay, pacing) <= this.retry.budgetMs;
+    };
+
+    let made = 0;
     for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+      made = attempt;
+      const acquiring = this.clock.now();
       await this.limiter.acquire(req.operation, req.cost ?? 1, this.clock);
+      if (attempt > 1) waited += this.clock.now() - acquiring;
       const out: OutgoingRequest = {
         method,
         url,
@@ -155,7 +167,7 @@ export class HttpClient {
           throw new ConnectorError({ code: 'NETWORK', message: last.message, retryable: false, operation: req.operation, stream: req.stream, attempts: attempt, cause });
         }
         const delay = this.backoff(attempt);
-        if (attempt === this.retry.maxAttempts || waited + delay > this.retry.budgetMs) {
+        if (!mayRetry(attempt, delay)) {
           throw new ConnectorError({ code: 'NETWORK', message: last.message, retryable: true, operation: req.operation, stream: req.stream, attempts: attempt, cause });
         }
         waited += delay;
@@ -167,7 +179,7 @@ export class HttpClient {
       const requestId = this.requestIdHeaders.map((h) => headers[h]).find(Boolean);
       const ok = raw.status >= 200 && raw.status < 300;
       const data = req.text ? raw.data : decodeBody(raw.data, headers['content-type'], ok, req, requestId, raw.status);
-      this.limiter.observe(req.operation, { status: raw.status, headers, data }, this.clock);
+      this.limiter.observe(req.operation, { status: raw.status, headers, data, cost: req.cost ?? 1 }, this.clock);
       const res: HttpResponse<T> = { status: raw.status, headers, data: data as T, requestId, attempts: attempt };
 
       if (ok) {
@@ -177,7 +189,7 @@ export class HttpClient {
         this.throttledResponses++;
         last = { status: raw.status, requestId, message: `${req.operation}: ${verdict.reason}`, details: data };
         const delay = verdict.delayMs ?? this.limiter.throttleDelay?.(req.operation, this.clock) ?? this.backoff(attempt);
-        if (attempt === this.retry.maxAttempts || waited + delay > this.retry.budgetMs) break;
+        if (!mayRetry(attempt, delay)) break;
         waited += delay;
         await this.clock.sleep(delay);
         continue;
@@ -210,7 +222,7 @@ export class HttpClient {
       }
       const delay =
         retryAfterMs(headers, this.clock.now()) ?? (throttled ? this.limiter.throttleDelay?.(req.operation, this.clock) : undefined) ?? this.backoff(attempt);
-      if (attempt === this.retry.maxAttempts || waited + delay > this.retry.budgetMs) break;
+      if (!mayRetry(attempt, delay)) break;
       waited += delay;
       await this.clock.sleep(delay);
     }
@@ -218,13 +230,13 @@ export class HttpClient {
     const throttled = last.status === 429 || (last.status !== undefined && last.status < 300);
     throw new ConnectorError({
       code: throttled ? 'THROTTLED' : 'HTTP',
-      message: `${last.message} — gave up after ${this.retry.maxAttempts} attempts or ${this.retry.budgetMs} ms of backoff`,
+      message: `${last.message} — gave up after ${made} attempts (at most ${this.retry.maxAttempts}, or ${this.retry.budgetMs} ms of waiting)`,
       retryable: false,
       status: last.status,
       requestId: last.requestId,
       operation: req.operation,
       stream: req.stream,
-      attempts: this.retry.maxAttempts,
+      attempts: made,
       details: last.details,
     });
   }

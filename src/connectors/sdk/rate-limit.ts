@@ -5,6 +5,8 @@ export interface ObservedResponse {
   status: number;
   headers: Record<string, string | undefined>;
   data: unknown;
+  /** The cost `acquire` took for this request. */
+  cost?: number;
 }
 
 /**
@@ -19,6 +21,8 @@ export interface RateLimiter {
   observe(operation: string, res: ObservedResponse, clock: Clock): void;
   /** Suggested wait after a throttled response that carried no Retry-After, in ms. */
   throttleDelay?(operation: string, clock: Clock): number | undefined;
+  /** How long `acquire` would wait now for this cost, in ms (counted in the client's retry budget). */
+  waitMs?(operation: string, cost: number, clock: Clock): number;
 }
 
 export const noLimit: RateLimiter = { acquire: async () => {}, observe: () => {} };
@@ -55,10 +59,23 @@ export class CostBucketLimiter implements RateLimiter {
     this.available -= need;
   }
 
+  waitMs(_op: string, cost: number, clock: Clock): number {
+    this.refill(clock.now());
+    const need = Math.min(cost, this.max);
+    return this.available >= need ? 0 : Math.ceil(((need - this.available) / this.restoreRate) * 1000);
+  }
+
   observe(_op: string, res: ObservedResponse, clock: Clock): void {
     const status = (res.data as { extensions?: { cost?: { throttleStatus?: Record<string, number> } } } | undefined)
       ?.extensions?.cost?.throttleStatus;
-    if (!status) return;
+    if (!status) {
+      // A 5xx without cost data: the query did not run to completion, and Shopify charges a query's actual cost
+      // only when it does. Give back the requested cost taken in `acquire`; otherwise every failed attempt of an
+      // 852-point page would make the retry wait ~8.5 s for points that were never spent. (The next response's
+      // throttleStatus corrects the bucket either way.)
+      if (res.status >= 500 && res.cost) this.available = Math.min(this.max, this.available + res.cost);
+      return;
+    }
     if (typeof status.maximumAvailable === 'number') this.max = status.maximumAvailable;
     if (typeof status.restoreRate === 'number' && status.restoreRate > 0) this.restoreRate = status.restoreRate;
     if (typeof status.currentlyAvailable === 'number') {
@@ -130,6 +147,10 @@ export class TokenBucketLimiter implements RateLimiter {
     return Math.ceil((Math.max(0, 1 - b.tokens) / b.rate) * 1000);
   }
 
+  waitMs(op: string, _cost: number, clock: Clock): number {
+    return this.throttleDelay(op, clock);
+  }
+
   /** Current sustained rate of an operation (for tests and metrics). */
   rateOf(op: string, clock: Clock): number {
     return this.bucket(op, clock.now()).rate;
@@ -179,5 +200,10 @@ export class FixedWindowLimiter implements RateLimiter {
 
   throttleDelay(_op: string, clock: Clock): number {
     return Math.max(0, this.windowStart + this.windowMs - clock.now());
+  }
+
+  waitMs(_op: string, _cost: number, clock: Clock): number {
+    const now = clock.now();
+    return this.used >= this.limit && now - this.windowStart < this.windowMs ? this.windowStart + this.windowMs - now : 0;
   }
 }

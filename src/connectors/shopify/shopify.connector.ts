@@ -13,6 +13,8 @@ import {
   gidToId, mapGqlInventoryItem, mapGqlLocation, mapGqlOrder, mapRestFulfillment, mapRestInventoryLevel, mapRestOrder, mapRestRefund, toGid,
 } from './shopify.mapper';
 import * as Q from './shopify.queries';
+import { decodeBulkCursor, readBulkOrdersPage, startBulkOrders } from './shopify.bulk';
+import { completeInventoryLevels, completeLineItems } from './shopify.nested';
 
 export const SHOPIFY_API_VERSION = '2026-07';
 
@@ -138,6 +140,7 @@ export const shopifyConnector = defineConnector<ShopifyConfig, ShopifyCredential
         const data = await shopifyGraphql(ctx, Q.ORDERS_QUERY, { first: Q.ORDERS_PAGE_SIZE, after: req.pageToken ?? null, query: updatedAtSearch(req.window!.start, req.window!.end) }, {
           operation: 'graphql:orders', cost: Q.ORDERS_QUERY_COST, stream: 'orders', shape: z.object({ orders: connection }),
         });
+        await completeLineItems(ctx, data.orders.nodes);
         return { records: data.orders.nodes, next: graphqlCursorNext(data.orders.pageInfo) };
       },
       map: (raw: unknown) => mapGqlOrder(raw),
@@ -165,21 +168,23 @@ export const shopifyConnector = defineConnector<ShopifyConfig, ShopifyCredential
         const data = await shopifyGraphql(ctx, Q.INVENTORY_QUERY, { first: Q.INVENTORY_PAGE_SIZE, after: req.pageToken ?? null }, {
           operation: 'graphql:inventoryItems', cost: Q.INVENTORY_QUERY_COST, stream: 'inventory', shape: z.object({ inventoryItems: connection }),
         });
+        await completeInventoryLevels(ctx, data.inventoryItems.nodes);
         return { records: data.inventoryItems.nodes, next: graphqlCursorNext(data.inventoryItems.pageInfo) };
       },
       map: (raw: unknown) => mapGqlInventoryItem(raw),
     },
 
     /**
-     * First backfill through a bulk operation: one page holding every order updated before now. Afterwards the
-     * sync engine starts `orders` with cursor = the time this backfill started.
+     * First backfill through a bulk operation, streamed in pages of BULK_PAGE_ORDERS (see shopify.bulk.ts).
+     * Afterwards the sync engine starts `orders` with cursor = the time this backfill started.
      */
     ordersBackfill: {
       name: 'ordersBackfill',
       primaryKey: (o: CanonicalOrder) => o.externalId,
       rawId: (raw: { id?: unknown }) => (raw?.id ? gidToId(raw.id) : undefined),
-      async fetchPage(ctx: Ctx) {
-        return { records: await runBulkOrders(ctx), next: null };
+      async fetchPage(ctx: Ctx, req) {
+        const at = req.pageToken ? decodeBulkCursor(req.pageToken) : await startBulkOrders(ctx);
+        return at ? readBulkOrdersPage(ctx, at) : { records: [], next: null };
       },
       map: (raw: unknown) => mapGqlOrder(raw),
     },
@@ -348,48 +353,4 @@ export function planFulfillment(
     }
   }
   return [...plan.entries()].map(([fulfillmentOrderId, fulfillmentOrderLineItems]) => ({ fulfillmentOrderId, fulfillmentOrderLineItems }));
-}
-
-/** Starts a bulk query of all orders, polls until it completes, downloads the JSONL and rebuilds nested orders. */
-async function runBulkOrders(ctx: Ctx): Promise<unknown[]> {
-  const until = new Date(ctx.clock.now()).toISOString();
-  const started = await shopifyGraphql<{ bulkOperationRunQuery: { bulkOperation: { id: string } | null; userErrors: Array<{ field?: string[]; message: string }> } }>(
-    ctx, Q.BULK_RUN_QUERY, { query: Q.bulkOrdersInnerQuery(`updated_at:<'${until}'`) }, { operation: 'bulkOperationRunQuery', cost: 10, stream: 'ordersBackfill' },
-  );
-  userErrors('bulkOperationRunQuery', started.bulkOperationRunQuery.userErrors);
-  let delay = 1_000;
-  for (;;) {
-    const { currentBulkOperation: op } = await shopifyGraphql<{ currentBulkOperation: { id: string; status: string; errorCode?: string | null; url?: string | null } | null }>(
-      ctx, Q.BULK_CURRENT, {}, { operation: 'graphql:currentBulkOperation', cost: 1, stream: 'ordersBackfill' },
-    );
-    if (op && op.status === 'COMPLETED') {
-      if (!op.url) return []; // no orders at all
-      const file = await ctx.http.request<string>({ path: op.url, operation: 'bulk:download', stream: 'ordersBackfill', anonymous: true, text: true, headers: { accept: 'application/jsonl' } });
-      return assembleBulkOrders(typeof file.data === 'string' ? file.data : JSON.stringify(file.data));
-    }
-    if (op && ['FAILED', 'CANCELED', 'CANCELLED', 'EXPIRED'].includes(op.status)) {
-      throw new ConnectorError({ code: 'VENDOR', message: `bulk operation ${op.id} ${op.status}${op.errorCode ? ` (${op.errorCode})` : ''}`, retryable: true, operation: 'bulkOperationRunQuery', stream: 'ordersBackfill' });
-    }
-    await ctx.clock.sleep(delay);
-    delay = Math.min(delay * 2, 30_000);
-  }
-}
-
-/** Bulk JSONL lists children after their parent with `__parentId`; fold them back into the GraphQL order shape. */
-export function assembleBulkOrders(jsonl: string): unknown[] {
-  const orders = new Map<string, Record<string, unknown> & { lineItems: { nodes: unknown[] } }>();
-  jsonl.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    const obj = parseJsonSafe(line, { operation: 'bulk:download', stream: 'ordersBackfill' }) as Record<string, unknown>;
-    const parent = obj.__parentId as string | undefined;
-    if (!parent) {
-      orders.set(String(obj.id), { ...obj, lineItems: { nodes: [] } });
-      return;
-    }
-    const o = orders.get(parent);
-    if (!o) throw new ConnectorError({ code: 'MALFORMED_PAYLOAD', message: `bulk line ${i + 1}: child before its parent ${parent}`, retryable: false, stream: 'ordersBackfill' });
-    const { __parentId: _drop, ...child } = obj;
-    o.lineItems.nodes.push(child);
-  });
-  return [...orders.values()];
 }

@@ -30,9 +30,11 @@ export const ORDER_FIELDS = `
 /**
  * Shopify refuses a query whose requested cost exceeds 1,000 points (connection = 2 + first × node cost; each
  * object 1). An order with its money, customer, address, 5 fulfilment orders and 50 line items requests about 170,
- * so a page holds 5 orders (~850). Orders with more line items are refused rather than emitted partly.
+ * so a page holds 5 orders (~850). An order with more line items is completed with ORDER_LINE_ITEMS_QUERY pages
+ * (from the line-item cursor) before it is emitted.
  */
 export const ORDERS_PAGE_SIZE = 5;
+const LINE_ITEM_FIELDS = `id sku title quantity currentQuantity originalUnitPriceSet { ${MONEY} }`;
 export const LINE_ITEMS_PER_ORDER = 50;
 export const FULFILLMENT_ORDERS_PER_ORDER = 5;
 
@@ -44,8 +46,8 @@ query SwitchyardOrders($first: Int!, $after: String, $query: String) {
       ${ORDER_FIELDS}
       fulfillmentOrders(first: ${FULFILLMENT_ORDERS_PER_ORDER}) { nodes { deliveryMethod { methodType } } }
       lineItems(first: ${LINE_ITEMS_PER_ORDER}) {
-        pageInfo { hasNextPage }
-        nodes { id sku title quantity currentQuantity originalUnitPriceSet { ${MONEY} } }
+        pageInfo { hasNextPage endCursor }
+        nodes { ${LINE_ITEM_FIELDS} }
       }
     }
   }
@@ -53,6 +55,22 @@ query SwitchyardOrders($first: Int!, $after: String, $query: String) {
 
 /** Requested cost of one ORDERS_QUERY page by Shopify's rules (what the bucket must hold before it runs). */
 export const ORDERS_QUERY_COST = 2 + ORDERS_PAGE_SIZE * (6 + (2 + FULFILLMENT_ORDERS_PER_ORDER * 2) + (2 + LINE_ITEMS_PER_ORDER * 3));
+
+/** The rest of one order's line items, after the cursor of the page already read. */
+export const ORDER_LINE_ITEMS_PAGE_SIZE = 250;
+export const ORDER_LINE_ITEMS_QUERY = `
+query SwitchyardOrderLineItems($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    id
+    lineItems(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ${LINE_ITEM_FIELDS} }
+    }
+  }
+}`;
+
+/** order 1 + connection 2 + 250 line items × (1 + money 2) = 753. */
+export const ORDER_LINE_ITEMS_QUERY_COST = 1 + 2 + ORDER_LINE_ITEMS_PAGE_SIZE * 3;
 
 export const LOCATIONS_QUERY = `
 query SwitchyardLocations($first: Int!, $after: String) {
@@ -67,9 +85,13 @@ query SwitchyardLocations($first: Int!, $after: String) {
   }
 }`;
 
-/** 4 items × 75 locations requests about 914 points (each level with its location and quantities costs 3). */
+/**
+ * 4 items × 75 locations requests about 914 points (each level with its location and quantities costs 3). An item
+ * stocked at more locations is completed with INVENTORY_LEVELS_QUERY pages before it is emitted.
+ */
 export const INVENTORY_PAGE_SIZE = 4;
 export const LEVELS_PER_ITEM = 75;
+const LEVEL_FIELDS = 'updatedAt location { id } quantities(names: ["available", "on_hand"]) { name quantity }';
 
 export const INVENTORY_QUERY = `
 query SwitchyardInventory($first: Int!, $after: String) {
@@ -79,18 +101,30 @@ query SwitchyardInventory($first: Int!, $after: String) {
       id
       sku
       inventoryLevels(first: ${LEVELS_PER_ITEM}) {
-        pageInfo { hasNextPage }
-        nodes {
-          updatedAt
-          location { id }
-          quantities(names: ["available", "on_hand"]) { name quantity }
-        }
+        pageInfo { hasNextPage endCursor }
+        nodes { ${LEVEL_FIELDS} }
       }
     }
   }
 }`;
 
 export const INVENTORY_QUERY_COST = 2 + INVENTORY_PAGE_SIZE * (3 + LEVELS_PER_ITEM * 3);
+
+/** The rest of one item's levels, after the cursor of the page already read. */
+export const ITEM_LEVELS_PAGE_SIZE = 250;
+export const INVENTORY_LEVELS_QUERY = `
+query SwitchyardInventoryLevels($id: ID!, $first: Int!, $after: String) {
+  inventoryItem(id: $id) {
+    id
+    inventoryLevels(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ${LEVEL_FIELDS} }
+    }
+  }
+}`;
+
+/** item 1 + connection 2 + 250 levels × (1 + location 1 + quantities 1) = 753. */
+export const INVENTORY_LEVELS_QUERY_COST = 1 + 2 + ITEM_LEVELS_PAGE_SIZE * 3;
 
 export const SHOP_QUERY = `query SwitchyardCheck { shop { name } }`;
 
@@ -146,7 +180,7 @@ export function bulkOrdersInnerQuery(search: string): string {
       node {
         ${ORDER_FIELDS}
         lineItems {
-          edges { node { id sku title quantity currentQuantity originalUnitPriceSet { ${MONEY} } } }
+          edges { node { ${LINE_ITEM_FIELDS} } }
         }
       }
     }
@@ -154,9 +188,14 @@ export function bulkOrdersInnerQuery(search: string): string {
 }`;
 }
 
+/**
+ * `groupObjects: true` makes Shopify write each order's line items right after the order. Recent versions default
+ * to ungrouped (children anywhere in the file), which could only be joined by holding the whole file; grouped, the
+ * download streams in bounded pages.
+ */
 export const BULK_RUN_QUERY = `
 mutation SwitchyardBulkOrders($query: String!) {
-  bulkOperationRunQuery(query: $query) {
+  bulkOperationRunQuery(query: $query, groupObjects: true) {
     bulkOperation { id status }
     userErrors { field message }
   }
@@ -170,8 +209,10 @@ query SwitchyardBulkStatus {
 /** All documents, for validation in tests. */
 export const ALL_DOCUMENTS: Record<string, string> = {
   ORDERS_QUERY,
+  ORDER_LINE_ITEMS_QUERY,
   LOCATIONS_QUERY,
   INVENTORY_QUERY,
+  INVENTORY_LEVELS_QUERY,
   SHOP_QUERY,
   INVENTORY_SET_QUANTITIES,
   ORDER_FULFILLMENT_ORDERS,

@@ -4,7 +4,7 @@ import { buildSchema, type GraphQLSchema } from 'graphql';
  * The subset of Shopify's Admin GraphQL API (2026-07) the sandbox serves: every type, field, argument and enum
  * value here exists with the same type in Shopify's published introspection (../shared/fixtures/shopify/
  * admin_schema_2025-01.json.gz), plus the 2026-04 changes (`changeFromQuantity` replaces `compareQuantity`, the
- * `@idempotent` directive). test/connectors/sandbox/shopify-sandbox.schema.test.ts checks that, field by field.
+ * `@idempotent` directive) and `bulkOperationRunQuery(groupObjects:)` (added after 2025-01; ungrouped by default). test/connectors/sandbox/shopify-sandbox.schema.test.ts checks that, field by field.
  * Interfaces are left out (no document the hub sends selects through them).
  */
 export const SHOPIFY_SANDBOX_SDL = /* GraphQL */ `
@@ -22,6 +22,7 @@ type QueryRoot {
   order(id: ID!): Order
   locations(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, sortKey: LocationSortKeys = NAME, query: String, includeLegacy: Boolean = false, includeInactive: Boolean = false): LocationConnection!
   inventoryItems(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String): InventoryItemConnection!
+  inventoryItem(id: ID!): InventoryItem
   shop: Shop!
   currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
 }
@@ -30,7 +31,7 @@ type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   fulfillmentCreate(fulfillment: FulfillmentInput!, message: String): FulfillmentCreatePayload
   orderCancel(orderId: ID!, refund: Boolean!, restock: Boolean!, reason: OrderCancelReason!, notifyCustomer: Boolean = false, staffNote: String = null): OrderCancelPayload
-  bulkOperationRunQuery(query: String!): BulkOperationRunQueryPayload
+  bulkOperationRunQuery(query: String!, groupObjects: Boolean! = false): BulkOperationRunQueryPayload
 }
 
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }

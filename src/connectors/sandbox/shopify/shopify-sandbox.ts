@@ -413,7 +413,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
   let baseUrl = '';
 
   /** Runs the bulk query's `orders` over every match (no page size) and writes JSONL with `__parentId` children. */
-  function bulkRun(args: { query: string }) {
+  function bulkRun(args: { query: string; groupObjects?: boolean }) {
     let doc;
     try {
       doc = parse(args.query);
@@ -429,6 +429,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     const filters = parseOrderSearch(q ? String(valueFromASTUntyped(q.value)) : null);
     const list = store.byUpdatedAt().filter((o) => filters.every((f) => matches(f.field === 'updated_at' ? o.updatedAt : o.gen.placedAt, f.op, f.at)));
     const lines: string[] = [];
+    const ungrouped: string[] = [];
     const nodeSel = (ordersField.selectionSet!.selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'edges')?.selectionSet?.selections
       .find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'node'))?.selectionSet;
     for (const o of list) {
@@ -446,8 +447,11 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
           row[s.alias?.value ?? name] = project(view[name], s);
         }
       }
-      lines.push(JSON.stringify(row), ...children.map((c) => JSON.stringify(c)));
+      lines.push(JSON.stringify(row));
+      // Grouped: each order's children right after it. Ungrouped (Shopify's default): children after all orders.
+      (args.groupObjects ? lines : ungrouped).push(...children.map((c) => JSON.stringify(c)));
     }
+    lines.push(...ungrouped);
     const id = gid('BulkOperation', 1_000_000 + bulkOps.length + 1);
     const n = bulkOps.length + 1;
     bulkOps.push({ id, status: 'COMPLETED', objectCount: String(lines.length), url: lines.length ? `${baseUrl}/sandbox/bulk/${n}.jsonl` : null, file: lines.join('\n') + (lines.length ? '\n' : '') });
@@ -462,6 +466,10 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     },
     locations: (args: PageArgs) => connection(locations.map(locationView), args),
     inventoryItems: (args: PageArgs) => connection(itemSkus.map(inventoryItemView), args),
+    inventoryItem: ({ id }: { id: string }) => {
+      const sku = skuByItemId.get(idOf(id) ?? '');
+      return sku ? inventoryItemView(sku) : null;
+    },
     shop: () => ({ id: gid('Shop', 1), name: shop }),
     currentBulkOperation: () => {
       const b = bulkOps[bulkOps.length - 1];
@@ -478,7 +486,15 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
   app.get('/sandbox/bulk/:n.jsonl', (req, res) => {
     const b = bulkOps[Number(req.params.n) - 1];
     if (!b) return void res.status(404).send('not found');
-    res.type('application/jsonl').send(b.file);
+    // Cloud storage honours byte ranges; so does the sandbox, for `bytes=N-`.
+    const bytes = Buffer.from(b.file, 'utf8');
+    const range = /^bytes=(\d+)-$/.exec(req.get('range') ?? '');
+    if (range && Number(range[1]) < bytes.length) {
+      const from = Number(range[1]);
+      res.status(206).set('content-range', `bytes ${from}-${bytes.length - 1}/${bytes.length}`).type('application/jsonl').send(bytes.subarray(from));
+      return;
+    }
+    res.type('application/jsonl').send(bytes);
   });
 
   app.post('/admin/api/:version/graphql.json', (req: Request, res: Response) => {
