@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import { ConnectorError } from './connector-error';
 import { type AuthProvider, noAuth, oauthPercentEncode, type OutgoingRequest } from './auth';
@@ -241,6 +242,63 @@ export class HttpClient {
     });
   }
 
+  /**
+   * GETs a large file as a stream (bulk exports, reports), from byte `from` on. Asks for `Range: bytes=from-`;
+   * `offset` in the result says where the body starts (0 when the server ignored the range and sent it all, so
+   * the caller skips to `from` itself). Rate limiting, auth and retries of 429/5xx/network errors are as in
+   * `request`, up to the moment the body starts. The caller must consume or `destroy()` the body.
+   */
+  async download(req: Omit<HttpRequest, 'method' | 'body' | 'rawBody' | 'text' | 'idempotent'> & { from?: number }): Promise<{ body: Readable; offset: number; status: number; headers: Record<string, string | undefined>; requestId?: string }> {
+    const url = /^https?:\/\//.test(req.path) ? req.path : `${this.baseUrl}${req.path.startsWith('/') ? '' : '/'}${req.path}`;
+    const from = req.from ?? 0;
+    let waited = 0;
+    let last = 'not sent';
+    for (let attempt = 1; attempt <= this.retry.maxAttempts; attempt++) {
+      await this.limiter.acquire(req.operation, req.cost ?? 1, this.clock);
+      const out: OutgoingRequest = { method: 'GET', url, params: toPairs(req.params), headers: { ...this.opts.headers, ...req.headers, ...(from > 0 ? { range: `bytes=${from}-` } : {}) } };
+      if (!req.anonymous) await this.auth.apply(out, this.clock);
+      let raw: AxiosResponse<Readable> | undefined;
+      try {
+        this.requestsSent++;
+        const query = out.params.map(([k, v]) => `${oauthPercentEncode(k)}=${oauthPercentEncode(v)}`).join('&');
+        raw = await this.axios.request<Readable>({ method: 'GET', url: query ? `${url}${url.includes('?') ? '&' : '?'}${query}` : url, headers: out.headers, responseType: 'stream' });
+      } catch (cause) {
+        const e = cause as { code?: string; message?: string };
+        last = `network error downloading (${req.operation}): ${e.code ?? ''} ${e.message ?? ''}`.trim();
+      }
+      if (raw) {
+        const headers = lowerHeaders(raw.headers as Record<string, unknown>);
+        const requestId = this.requestIdHeaders.map((h) => headers[h]).find(Boolean);
+        if (raw.status === 200 || raw.status === 206) {
+          // A 206 must start where we asked; anything else is treated as the whole file.
+          const offset = raw.status === 206 && new RegExp(`^bytes ${from}-`).test(headers['content-range'] ?? '') ? from : 0;
+          return { body: raw.data, offset, status: raw.status, headers, requestId };
+        }
+        const text = await readCapped(raw.data, 2_000);
+        last = `${req.operation} failed with HTTP ${raw.status}: ${text}`;
+        const transient = raw.status === 429 || raw.status === 408 || raw.status >= 500;
+        if (raw.status === 429) this.throttledResponses++;
+        if (!transient) {
+          throw new ConnectorError({ code: raw.status === 401 || raw.status === 403 ? 'AUTH' : 'HTTP', message: last, retryable: false, status: raw.status, requestId, operation: req.operation, stream: req.stream, attempts: attempt });
+        }
+        const delay = retryAfterMs(headers, this.clock.now()) ?? this.backoff(attempt);
+        if (attempt === this.retry.maxAttempts || waited + delay > this.retry.budgetMs) {
+          throw new ConnectorError({ code: raw.status === 429 ? 'THROTTLED' : 'HTTP', message: `${last} — gave up after ${attempt} attempts`, retryable: false, status: raw.status, requestId, operation: req.operation, stream: req.stream, attempts: attempt });
+        }
+        waited += delay;
+        await this.clock.sleep(delay);
+        continue;
+      }
+      const delay = this.backoff(attempt);
+      if (attempt === this.retry.maxAttempts || waited + delay > this.retry.budgetMs) {
+        throw new ConnectorError({ code: 'NETWORK', message: last, retryable: true, operation: req.operation, stream: req.stream, attempts: attempt });
+      }
+      waited += delay;
+      await this.clock.sleep(delay);
+    }
+    throw new ConnectorError({ code: 'NETWORK', message: last, retryable: true, operation: req.operation, stream: req.stream, attempts: this.retry.maxAttempts });
+  }
+
   /** Equal-jitter exponential backoff: half fixed, half random, so retries spread but never fire at once. */
   private backoff(attempt: number): number {
     const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
@@ -284,6 +342,22 @@ function decodeBody(text: string, contentType: string | undefined, ok: boolean, 
     const err = e as ConnectorError;
     throw new ConnectorError({ code: 'MALFORMED_PAYLOAD', message: err.message, retryable: false, status, requestId, operation: req.operation, stream: req.stream, cause: e });
   }
+}
+
+/** The first `max` characters of an error body, then the stream is let go. */
+async function readCapped(body: Readable, max: number): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of body) {
+      text += chunk.toString();
+      if (text.length >= max) break;
+    }
+  } catch {
+    // the error status is what matters
+  } finally {
+    body.destroy();
+  }
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function snippet(data: unknown): string {
