@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { optimize } from '../../../src/routing/optimize';
 import { runOptimizeCommand } from '../../../src/routing/optimize.command';
 import { greedyPlan } from '../../../src/routing/optimize.greedy';
+import { PlanSearch } from '../../../src/routing/optimize.local-search';
 import {
   evaluatePlan,
   parseInstance,
@@ -93,6 +94,47 @@ describe('optimize', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('keeps a bound valid for the whole problem when the model keeps one location per order (column generation)', async () => {
+    await fc.assert(
+      fc.asyncProperty(smallInstance, async (input) => {
+        const p = prepare(parseInstance(input));
+        const exact = bruteForce(p);
+        const r = await optimize(input, { timeLimitMs: 20_000, maxLocationsPerOrder: 1 });
+        expect(evaluatePlan(p, r.plan).violations).toEqual([]);
+        expect(r.bound).toBeLessThanOrEqual(exact + 1e-6);
+        expect(r.cost).toBeGreaterThanOrEqual(exact - 1e-6);
+        expect(r.cost).toBeLessThanOrEqual(r.greedyCost + 1e-9);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('local search only ever lowers the cost of a valid plan', () => {
+    fc.assert(
+      fc.property(smallInstance, (input) => {
+        const p = prepare(parseInstance(input));
+        const greedy = greedyPlan(p);
+        const search = new PlanSearch(p);
+        search.load(greedy);
+        search.improve({ deadline: Date.now() + 5_000 });
+        const ev = evaluatePlan(p, search.plan());
+        expect(ev.violations).toEqual([]);
+        expect(ev.cost).toBeCloseTo(search.totalCost(), 6);
+        expect(ev.cost).toBeLessThanOrEqual(evaluatePlan(p, greedy).cost + 1e-9);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('reports the LP-relaxation bound on a batch where stock is contested', async () => {
+    // One location per order in the model: the bound must still come from the LP relaxation of the whole problem.
+    const r = await optimize(clashInstance(), { timeLimitMs: 10_000, maxLocationsPerOrder: 1 });
+    expect(r.pruned).toBe(true);
+    expect(r.boundSource).toBe('lp');
+    expect(r.bound).toBeLessThanOrEqual(r.cost + 1e-9);
+    expect(r.bound).toBeGreaterThan(0);
   });
 
   const clash = clashInstance();
