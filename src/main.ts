@@ -13,6 +13,7 @@ import { createServices } from './services';
 import { startHub } from './server';
 import { buildHubSchema } from './schema/build-schema';
 import { runOptimizeCommand } from './routing/optimize.command';
+import { runSimulateCommand } from './routing/simulate.command';
 import { ReservationExpirySweeper } from './inventory/reservation-expiry.sweeper';
 import { startDemoChannels } from './demo/demo-channels';
 
@@ -28,6 +29,10 @@ Commands:
   rotate-keys                   re-seal connector credentials under the first SWITCHYARD_MASTER_KEY key
   optimize --input FILE [--json] [--time-limit MS]
                                 solve a batch allocation instance file (see README)
+  simulate --orders FILE --rules A [--compare B] [--network FILE] [--json]
+                                replay an order history against rule sets and compare them (what-if)
+  simulate --generate N [--seed S] [--out FILE]
+                                write a realistic seeded order history (JSON Lines)
   print-schema                  print the GraphQL schema (SDL)
 
 Common options: --json (machine-readable output)
@@ -216,6 +221,8 @@ export async function main(argv: string[]): Promise<number> {
       });
     case 'optimize':
       return runOptimizeCommand(rest, process.stdout);
+    case 'simulate':
+      return runSimulateCommand(rest, process.stdout, process.stderr);
     case 'print-schema':
       process.stdout.write(printSchema(await buildHubSchema()) + '\n');
       return 0;
