@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import type { ConnectionService, ConnectionView, OpenedConnection } from '../connections/connection.service';
 import { backoffMs } from './job-queue';
 import { performOrderBooking } from './pos-sales-lander';
+import { performRefund, performReturnLabel } from '../returns/return-dispatch';
 
 interface OutboxRow { id: string; topic: string; aggregate_id: string; connection_id: string; payload: Record<string, unknown>; idempotency_key: string; attempts: number }
 
@@ -180,6 +181,10 @@ export class OutboxDispatcher {
         return this.pushStock(opened, ev);
       case 'order.book':
         return performOrderBooking(this.ds, opened, ev);
+      case 'return.label':
+        return performReturnLabel(this.ds, opened, ev);
+      case 'refund.push':
+        return performRefund(this.ds, opened, ev);
       default:
         throw new ConnectorError({ code: 'CONFIG', message: `no dispatcher for outbox topic ${ev.topic}`, retryable: false });
     }

@@ -11,6 +11,7 @@ import { FixedWindowLimiter } from '../sdk/rate-limit';
 import { expectShape } from '../sdk/shape';
 import { toZonelessUtc } from '../sdk/time';
 import { mapMagentoOrder, mapSource, mapSourceItem } from './magento.mapper';
+import { magentoRefund } from './refund';
 
 export const magentoConfigSchema = baseConfigSchema.extend({
   storeUrl: z.url(),
@@ -153,6 +154,7 @@ export const magentoConnector = defineConnector<MagentoConfig, MagentoCredential
   },
 
   push: {
+    refund: (ctx, cmd) => magentoRefund(ctx, cmd),
     /** MSI has no compare-and-set: `expectedQuantity` is not enforced by Magento. Absolute, so safe to resend. */
     async setStock(ctx, cmd) {
       await ctx.http.request({ method: 'POST', path: rest(ctx, '/inventory/source-items'), body: sourceItemsBody([cmd]), operation: 'POST /V1/inventory/source-items', idempotent: true });

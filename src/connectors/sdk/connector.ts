@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AdjustStockCommand, CancelOrderCommand, CanonicalOrder, CanonicalShipment, CreateOrderCommand, CreateShipmentCommand, PushResult, SetStockCommand } from './canonical';
 import { ConnectorError } from './connector-error';
+import type { CreateReturnCommand, RefundCommand } from './returns';
 import { type Clock, systemClock } from './clock';
 import { HttpClient, type HttpClientOptions, type RetryPolicy } from './http-client';
 import { describeIssues } from './shape';
@@ -36,6 +37,10 @@ export interface PushOperations<Ctx> {
   adjustStock?(ctx: Ctx, cmd: AdjustStockCommand): Promise<PushResult>;
   /** Place an order in the vendor's system (ERP books, POS pickup order, 3PL fulfilment order); idempotent by `reference`. */
   createOrder?(ctx: Ctx, cmd: CreateOrderCommand): Promise<PushResult>;
+  /** Refund returned goods on the origin channel; pushed once per idempotency key (see `RefundCommand`). */
+  refund?(ctx: Ctx, cmd: RefundCommand): Promise<PushResult>;
+  /** Open a return order at a 3PL so it expects the goods (and issues the label); idempotent by `reference`. */
+  createReturn?(ctx: Ctx, cmd: CreateReturnCommand): Promise<PushResult>;
 }
 
 /** Point reads the hub makes after a push (state read back), outside any stream. */

@@ -8,6 +8,7 @@ import { bodyLinkNext } from '../sdk/paginators';
 import { FixedWindowLimiter } from '../sdk/rate-limit';
 import { expectShape } from '../sdk/shape';
 import { header, rawBodyBuffer, standardWebhookSentAt, verifyStandardWebhook } from '../sdk/webhooks';
+import { shipbobCreateReturn } from './return';
 import { mapShipBobInventory, mapShipBobLocation, mapShipBobOrderShipments, mapShipBobReturn, mapShipBobShipment, mapShipBobWebhook } from './shipbob.mapper';
 
 export const SHIPBOB_API = '2026-01';
@@ -187,6 +188,7 @@ export const shipbobConnector = defineConnector<ShipBobConfig, ShipBobCredential
 
   push: {
     createOrder: (ctx, cmd) => createOrder(ctx, cmd),
+    createReturn: (ctx, cmd) => shipbobCreateReturn(ctx, cmd),
     /** `POST /2026-01/order/{orderId}:cancel`: cancels the order and its shipments; Failure means it already left. */
     async cancelOrder(ctx, cmd) {
       const op = 'POST /order/{orderId}:cancel';
