@@ -16,6 +16,7 @@ import { runOptimizeCommand } from './routing/optimize.command';
 import { runSimulateCommand } from './routing/simulate.command';
 import { ReservationExpirySweeper } from './inventory/reservation-expiry.sweeper';
 import { startDemoChannels } from './demo/demo-channels';
+import { startReturnRestockJob } from './returns/restock-job';
 
 const USAGE = `Usage: switchyard <command> [options]
 
@@ -105,6 +106,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
     // Expired cart reservations release themselves; old idempotency keys are purged (safe in every process).
     const sweeper = new ReservationExpirySweeper(services.inventory, { idempotency: services.idempotency, log });
     sweeper.start();
+    const restock = startReturnRestockJob(services.returns, log);
     const demo = config.demoChannels ? await startDemoChannels(services, log).catch((err) => {
       log.warn({ err }, 'demo channels did not start; the hub runs without them');
       return undefined;
@@ -127,6 +129,7 @@ async function serve(config: Config, log: Logger): Promise<number> {
         clearInterval(backorders);
         await demo?.stop();
         await sweeper.stop();
+        await restock.stop();
         await services.sync.stop();
         await hub.close();
         await db.close();

@@ -164,6 +164,7 @@ export class ReturnService {
       const lines = await rows<{ id: string; sku: string; quantity: number; received_quantity: number }>(em,
         `SELECT id, sku, quantity, received_quantity FROM return_line WHERE return_id = $1 ORDER BY line_no`, [ret.id]);
       const restockUnits: { id: string; sku: string; quantity: number }[] = [];
+      const receivedNow: { lineId: string; quantity: number }[] = [];
       for (const [i, u] of input.units.entries()) {
         const candidates = lines.filter((l) => l.sku === u.sku);
         if (!candidates.length) throw badInput(`input.units[${i}].sku`, `return ${ret.rma} has no line for "${u.sku}"`);
@@ -177,6 +178,7 @@ export class ReturnService {
                                            WHERE id = $1 AND received_quantity + $2 <= quantity RETURNING id`, [l.id, take, u.condition]);
           if (!updated.length) throw new DomainError('CONFLICT', `input.units[${i}].quantity: received concurrently; try again`, `input.units[${i}].quantity`);
           l.received_quantity += take;
+          receivedNow.push({ lineId: l.id, quantity: take });
           const [unit] = await rows<{ id: string }>(em, `INSERT INTO return_unit (return_id, return_line_id, location_id, condition, quantity, actor, received_at) VALUES ($1,$2,$3,$4,$5,$6, clock_timestamp()) RETURNING id`,
             [ret.id, l.id, location.id, u.condition, take, actor]);
           if (u.condition === 'RESELLABLE') restockUnits.push({ id: unit.id, sku: l.sku, quantity: take });
@@ -186,9 +188,10 @@ export class ReturnService {
       }
 
       const complete = lines.every((l) => l.received_quantity === l.quantity);
-      await rows(em, `UPDATE returns SET status = $2, received_at = coalesce(received_at, now()), updated_at = now(), location_id = $3 WHERE id = $1`,
+      await rows(em, `UPDATE returns SET status = $2, received_at = coalesce(received_at, now()), updated_at = now(), location_id = $3,
+                             completed_at = CASE WHEN $2 = 'COMPLETED' THEN now() ELSE completed_at END WHERE id = $1`,
         [ret.id, complete ? 'COMPLETED' : 'RECEIVED', location.id]);
-      if (complete) await this.refund(em, ret, order.connection_id);
+      await this.refund(em, ret, order.connection_id, receivedNow);
       await this.orders.recordReturnIn(em, order.id, actor, `return ${ret.rma} ${complete ? 'completed' : 'partly received'}`);
       return { units: restockUnits, rma: ret.rma, locationCode: location.code };
     });
@@ -252,19 +255,26 @@ export class ReturnService {
     }
   }
 
-  /** Refund of the units returned for money (exchanged lines are settled by the replacement), pushed once to the channel. */
-  private async refund(em: EntityManager, ret: { id: string; rma: string; currency: string }, connectionId: string | null): Promise<void> {
-    const [{ amount }] = await rows<{ amount: string }>(em,
-      `SELECT coalesce(sum(coalesce(unit_price, 0) * received_quantity), 0)::numeric(19,4)::text AS amount FROM return_line WHERE return_id = $1 AND exchange_sku IS NULL`, [ret.id]);
-    await rows(em, `UPDATE returns SET refund_amount = $2, refunded_at = now(), completed_at = now() WHERE id = $1`, [ret.id, amount]);
-    const lines = await rows<{ sku: string; quantity: number; external_id: string | null; condition: string | null }>(em,
-      `SELECT rl.sku, rl.received_quantity AS quantity, ol.external_id, rl.condition FROM return_line rl JOIN order_line ol ON ol.id = rl.order_line_id
-        WHERE rl.return_id = $1 AND rl.exchange_sku IS NULL ORDER BY rl.line_no`, [ret.id]);
-    if (Number(amount) > 0 || lines.length) {
-      await this.outbox(em, 'refund.push', ret.id, connectionId,
-        { returnId: ret.id, rma: ret.rma, amount, currency: ret.currency, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity, orderLineExternalId: l.external_id })) },
-        `refund:${ret.id}`);
-    }
+  /**
+   * Refund of the units this receipt brought back for money (exchanged lines are settled by the replacement),
+   * whatever their grade: a partial receipt refunds what arrived, a later one the rest. Each receipt's refund is
+   * its own `refund.push` (key `refund:<return id>:<n>`, n counting the return's refunds under its row lock), so
+   * the channel gets every part exactly once.
+   */
+  private async refund(em: EntityManager, ret: { id: string; rma: string; currency: string }, connectionId: string | null, received: { lineId: string; quantity: number }[]): Promise<void> {
+    const perLine = new Map<string, number>();
+    for (const r of received) perLine.set(r.lineId, (perLine.get(r.lineId) ?? 0) + r.quantity);
+    const lines = await rows<{ id: string; sku: string; external_id: string | null; unit_price: string | null }>(em,
+      `SELECT rl.id, rl.sku, ol.external_id, rl.unit_price::text FROM return_line rl JOIN order_line ol ON ol.id = rl.order_line_id
+        WHERE rl.return_id = $1 AND rl.exchange_sku IS NULL AND rl.id = ANY($2) ORDER BY rl.line_no`, [ret.id, [...perLine.keys()]]);
+    if (!lines.length) return;
+    const [{ amount }] = await rows<{ amount: string }>(em, `SELECT coalesce(sum(price * qty), 0)::numeric(19,4)::text AS amount FROM unnest($1::numeric[], $2::int[]) AS t(price, qty)`,
+      [lines.map((l) => l.unit_price ?? '0'), lines.map((l) => perLine.get(l.id)!)]);
+    await rows(em, `UPDATE returns SET refund_amount = coalesce(refund_amount, 0) + $2, refunded_at = now() WHERE id = $1 RETURNING id`, [ret.id, amount]);
+    const [{ n }] = await rows<{ n: number }>(em, `SELECT count(*)::int AS n FROM outbox_event WHERE topic = 'refund.push' AND aggregate_type = 'RETURN' AND aggregate_id = $1`, [ret.id]);
+    await this.outbox(em, 'refund.push', ret.id, connectionId,
+      { returnId: ret.id, rma: ret.rma, amount, currency: ret.currency, lines: lines.map((l) => ({ sku: l.sku, quantity: perLine.get(l.id)!, orderLineExternalId: l.external_id })) },
+      `refund:${ret.id}:${n + 1}`);
   }
 
   /** Recorded before anything is attempted; the unique idempotency key makes a retried step write it once. */

@@ -1,4 +1,6 @@
 import { DomainError } from '../../src/errors';
+import { createLogger } from '../../src/logger';
+import { startReturnRestockJob } from '../../src/returns/restock-job';
 import { FulfillmentOrderStatus as FO, LocationCapability as Cap, LocationType, OrderStatus as OS } from '../../src/model/enums';
 import { assertStockInvariants, createTestHub, type TestHub } from '../support/test-hub';
 
@@ -102,11 +104,16 @@ describe('buy online, return anywhere', () => {
     // Received in two visits: the return is RECEIVED in between, and the order stays partly returned.
     const mid = await t.services.returns.receive({ returnId: rest.id, units: [{ sku: 'BAG', condition: 'RESELLABLE', quantity: 2 }] }, 'ops');
     expect(mid.status).toBe('RECEIVED');
-    expect(mid.refundAmount).toBeNull();
+    // What arrived is refunded now (2 × 20); the sock is refunded when it comes in.
+    expect(mid.refundAmount).toBe('40.00');
     expect((await t.services.orders.get(order.id))!.status).toBe(OS.PARTIALLY_RETURNED);
     const tooMany = await failure(t.services.returns.receive({ returnId: rest.id, units: [{ sku: 'SOCK', condition: 'DISPOSE', quantity: 2 }] }, 'ops'));
     expect(tooMany).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.units[0].quantity' });
-    await t.services.returns.receive({ returnId: rest.id, units: [{ sku: 'SOCK', condition: 'DISPOSE', quantity: 1 }] }, 'ops');
+    const last = await t.services.returns.receive({ returnId: rest.id, units: [{ sku: 'SOCK', condition: 'DISPOSE', quantity: 1 }] }, 'ops');
+    expect(last).toMatchObject({ status: 'COMPLETED', refundAmount: '45.00' });
+    // One refund per receipt, each pushed under its own key.
+    expect(await q(`SELECT idempotency_key, payload->>'amount' AS amount FROM outbox_event WHERE topic = 'refund.push' AND aggregate_id = $1 ORDER BY id`, [rest.id]))
+      .toEqual([{ idempotency_key: `refund:${rest.id}:1`, amount: '40.0000' }, { idempotency_key: `refund:${rest.id}:2`, amount: '5.0000' }]);
     expect((await t.services.orders.get(order.id))!.status).toBe(OS.RETURNED);
     expect(await q(`SELECT sku, shipped_quantity, returned_quantity FROM order_line WHERE order_id = $1 ORDER BY line_no`, [order.id]))
       .toEqual([{ sku: 'BAG', shipped_quantity: 3, returned_quantity: 3 }, { sku: 'SOCK', shipped_quantity: 1, returned_quantity: 1 }]);
@@ -225,6 +232,31 @@ describe('restocking after commit', () => {
     expect(await t.services.returns.restockPending()).toBe(1);
     expect(await t.services.returns.restockPending()).toBe(0);
     expect((await stock('BAG', 'ST-MALL')).on_hand).toBe(before.on_hand + 1);
+    await assertStockInvariants(t.db.dataSource);
+  });
+
+  it('the scheduled job runs restockPending on its interval and stops after the round in flight', async () => {
+    const order = await shippedOrder([{ sku: 'SOCK', quantity: 1 }]);
+    const ret = await t.services.returns.create({ orderId: order.id, lines: [{ sku: 'SOCK', quantity: 1 }], method: 'IN_STORE', locationCode: 'ST-MALL' }, 'clerk');
+    const before = await stock('SOCK', 'ST-MALL');
+    const [line] = await q(`SELECT id FROM return_line WHERE return_id = $1`, [ret.id]);
+    await q(`UPDATE return_line SET received_quantity = 1 WHERE id = $1`, [line.id]);
+    await q(`INSERT INTO return_unit (return_id, return_line_id, location_id, condition, quantity, actor, received_at)
+             SELECT $1, $2, id, 'RESELLABLE', 1, 'clerk', now() - interval '1 hour' FROM location WHERE code = 'ST-MALL'`, [ret.id, line.id]);
+    // Only the job's interval is faked: the database keeps its real timers.
+    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout'] });
+    try {
+      const job = startReturnRestockJob(t.services.returns, createLogger('silent'), 60_000);
+      jest.advanceTimersByTime(59_999);
+      expect((await stock('SOCK', 'ST-MALL')).on_hand).toBe(before.on_hand);
+      jest.advanceTimersByTime(1);
+      await job.stop();
+      expect((await stock('SOCK', 'ST-MALL')).on_hand).toBe(before.on_hand + 1);
+      jest.advanceTimersByTime(120_000); // stopped: no further rounds
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(await q(`SELECT count(*)::int AS n FROM return_unit WHERE return_id = $1 AND restocked_at IS NOT NULL`, [ret.id])).toEqual([{ n: 1 }]);
     await assertStockInvariants(t.db.dataSource);
   });
 });
