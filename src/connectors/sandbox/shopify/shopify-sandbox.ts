@@ -58,6 +58,8 @@ export interface ShopifySandbox {
   /** Every order placed so far, as the connector's canonical id → generated order. */
   orders(): OrderState[];
   stats(): SandboxStats;
+  /** Requested and charged cost of every query the bucket admitted, in order (for the connector-budget bench). */
+  admitted: Array<{ requested: number; charged: number }>;
   /** `openConnection(shopifyConnector, { ...sandbox.connection, clock })`. */
   connection: { config: { shop: string; baseUrl: string; startAt: string }; credentials: { accessToken: string } };
   close(): Promise<void>;
@@ -409,6 +411,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     return { job: { id: gid('Job', `${o.gen.seq}-${++jobs}`), done: false }, orderCancelUserErrors: [] };
   }
 
+  const admitted: Array<{ requested: number; charged: number }> = [];
   const bulkOps: Array<{ id: string; status: string; objectCount: string; url: string | null; file: string }> = [];
   let baseUrl = '';
 
@@ -564,6 +567,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
       bucket.refund(requested - charged, store.now());
     }
     store.record(label, 200, false, charged);
+    admitted.push({ requested: admission === 'actual' && op.operation === 'query' ? charged : requested, charged });
     res.json({
       ...(result.errors ? { errors: result.errors.map((e) => e.toJSON()) } : {}),
       data: result.data ?? null,
@@ -585,6 +589,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     orderId,
     orders: () => store.orders(),
     stats: () => store.stats(),
+    admitted,
     connection: { config: { shop, baseUrl, startAt }, credentials: { accessToken: token } },
     close: server.close,
   };
