@@ -5,6 +5,7 @@
 const BENCHES: Record<string, () => Promise<{ run: () => unknown }>> = {
   'route-latency': () => import('./route-latency'),
   'optimize-scale': () => import('./optimize-scale'),
+  'route-quality': () => import('./route-quality'),
   'reserve-hot': () => import('./reserve-hot'),
   'reserve-spread': () => import('./reserve-spread'),
   availability: () => import('./availability'),
