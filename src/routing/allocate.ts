@@ -65,48 +65,55 @@ function fillExactly(members: Candidate[], demand: ReadonlyMap<string, number>):
   return remaining(need).size === 0 ? out : null;
 }
 
-function* combinations(n: number, k: number): Generator<number[]> {
-  const idx = Array.from({ length: k }, (_, i) => i);
-  if (k > n) return;
-  while (true) {
-    yield idx.slice();
-    let i = k - 1;
-    while (i >= 0 && idx[i] === n - k + i) i--;
-    if (i < 0) return;
-    idx[i]++;
-    for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1] + 1;
-  }
-}
-
 /**
  * Smallest set of at most `maxShipments` candidates that covers the demand. Among covers of that size the one with
  * the highest total score wins; equal totals go to the lexicographically best ranks. Candidates are in rank order.
+ * Combinations are enumerated in lexicographic order over plain arrays: a bit mask of the SKUs each member holds
+ * rejects most of them before any quantity is summed (this runs for every order no single location covers).
  */
 function minimumCover(ranked: Candidate[], demand: ReadonlyMap<string, number>, maxShipments: number, scores: number[]): Assignment[] | null {
-  const useful = ranked.map((c, i) => ({ c, i })).filter(({ c }) => [...demand.keys()].some((s) => (c.supply.get(s) ?? 0) > 0));
+  const skus = [...demand.keys()];
+  const qty = [...demand.values()];
+  const nS = skus.length;
+  const useful: { c: Candidate; i: number; supply: number[]; mask: number }[] = [];
+  ranked.forEach((c, i) => {
+    const supply = skus.map((s) => c.supply.get(s) ?? 0);
+    if (supply.every((u) => u <= 0)) return;
+    // Masks only when the SKUs fit in 30 bits; otherwise every combination goes to the quantity check.
+    const mask = nS <= 30 ? supply.reduce((m, u, k) => (u > 0 ? m | (1 << k) : m), 0) : 0;
+    useful.push({ c, i, supply, mask });
+  });
+  const full = nS <= 30 ? (1 << nS) - 1 : 0;
   for (let k = 2; k <= maxShipments; k++) {
     const pool = k <= 2 ? useful : useful.slice(0, COVER_POOL[k] ?? DEFAULT_POOL);
-    // Quick infeasibility check: even the whole pool cannot cover it.
+    if (k > pool.length) continue;
     let best: { total: number; plan: Assignment[] } | null = null;
-    for (const combo of combinations(pool.length, k)) {
-      const members = combo.map((j) => pool[j].c);
-      let ok = true;
-      for (const [sku, q] of demand) {
-        let s = 0;
-        for (const m of members) s += m.supply.get(sku) ?? 0;
-        if (s < q) {
-          ok = false;
-          break;
-        }
+    const combo = new Array<number>(k);
+    const visit = () => {
+      for (let s = 0; s < nS; s++) {
+        let sum = 0;
+        for (let m = 0; m < k; m++) sum += pool[combo[m]].supply[s];
+        if (sum < qty[s]) return;
       }
-      if (!ok) continue;
-      const plan = fillExactly(members, demand);
-      if (!plan) continue;
-      const total = combo.reduce((a, j) => a + scores[pool[j].i], 0);
+      const plan = fillExactly(combo.map((j) => pool[j].c), demand);
+      if (!plan) return;
+      let total = 0;
+      for (let m = 0; m < k; m++) total += scores[pool[combo[m]].i];
       // Strictly greater: equal totals keep the earlier (lexicographically better-ranked) combination.
       if (!best || total > best.total + 1e-12) best = { total, plan };
-    }
-    if (best) return best.plan;
+    };
+    const walk = (depth: number, from: number, mask: number) => {
+      if (depth === k) {
+        if (mask === full) visit();
+        return;
+      }
+      for (let j = from; j <= pool.length - (k - depth); j++) {
+        combo[depth] = j;
+        walk(depth + 1, j + 1, mask | pool[j].mask);
+      }
+    };
+    walk(0, 0, 0);
+    if (best) return (best as { plan: Assignment[] }).plan;
   }
   return null;
 }

@@ -22,9 +22,30 @@ export function evaluateCandidates(
 ): Evaluation {
   const traces: CandidateTrace[] = [];
   const eligible: { c: Candidate; trace: CandidateTrace }[] = [];
+  // Per-SKU stock index for this order: an ATP snapshot maps SKU → location → units, and a SKU is usually held at
+  // a handful of locations, so reading it SKU-first touches a few entries instead of one per location and SKU.
+  const skus = [...ctx.demand.keys()];
+  const qty = [...ctx.demand.values()];
+  const stockAt = new Map<string, number[]>();
+  skus.forEach((sku, i) => {
+    const bySku = ctx.atp.available[sku];
+    if (!bySku) return;
+    for (const code in bySku) {
+      const units = bySku[code];
+      if (!(units > 0)) continue;
+      let row = stockAt.get(code);
+      if (!row) stockAt.set(code, (row = new Array<number>(skus.length).fill(0)));
+      row[i] = units;
+    }
+  });
+  const skuFilters = filters.filter((f) => f.restrictSku);
+  // Most locations hold none of the order's SKUs: their traces share one all-zero supply record.
+  const noSupply: Record<string, number> = {};
+  for (const sku of skus) noSupply[sku] = 0;
+  const { latitude: dLat, longitude: dLng } = ctx.destination;
 
   for (const location of locations) {
-    const distanceKm = haversineKm(ctx.destination.latitude, ctx.destination.longitude, location.latitude, location.longitude);
+    const distanceKm = haversineKm(dLat, dLng, location.latitude, location.longitude);
     const cap = remainingCapacity(location, ctx.now, ctx.ruleSet);
     const c: Candidate = { location, distanceKm, remainingOrders: cap.orders, remainingLines: cap.lines, supply: new Map() };
     const trace: CandidateTrace = { code: location.code, name: location.name, type: location.type, distanceKm: round3(distanceKm), supply: {} };
@@ -42,25 +63,30 @@ export function evaluateCandidates(
     if (excluded) continue;
 
     let firstRestriction: CandidateTrace['excluded'];
-    for (const [sku, q] of ctx.demand) {
+    const stock = stockAt.get(location.code);
+    let coversAll = ctx.demand.size <= c.remainingLines;
+    for (let i = 0; i < skus.length; i++) {
+      const sku = skus[i];
       let restricted = false;
-      for (const f of filters) {
-        const v = f.restrictSku?.(c, sku, ctx);
+      for (const f of skuFilters) {
+        const v = f.restrictSku!(c, sku, ctx);
         if (v) {
           firstRestriction ??= { filter: f.name, ...v };
           restricted = true;
           break;
         }
       }
-      const units = restricted ? 0 : Math.min(q, Math.max(0, ctx.atp.available[sku]?.[location.code] ?? 0));
-      trace.supply[sku] = units;
+      const units = restricted || !stock ? 0 : Math.min(qty[i], stock[i]);
+      if (stock) trace.supply[sku] = units;
       if (units > 0) c.supply.set(sku, units);
+      if (units < qty[i]) coversAll = false;
     }
+    if (!stock) trace.supply = noSupply;
     if (c.supply.size === 0) {
       trace.excluded = firstRestriction ?? { filter: 'stock', code: 'OUT_OF_STOCK' };
       continue;
     }
-    trace.coversAll = [...ctx.demand].every(([sku, q]) => (c.supply.get(sku) ?? 0) >= q) && ctx.demand.size <= c.remainingLines;
+    trace.coversAll = coversAll;
     eligible.push({ c, trace });
   }
 

@@ -69,6 +69,18 @@ function offsetMs(instant: Date, timeZone: string): number {
  * time that does not exist (spring-forward gap) resolves to the instant just after the gap.
  */
 export function zonedTimeToUtc(date: string, hhmm: string, timeZone: string): Date {
+  // Pure in its arguments and asked for the same few (day, cutoff, zone) triples by every decision: memoised.
+  const key = `${date}|${hhmm}|${timeZone}`;
+  const hit = zonedCache.get(key);
+  if (hit !== undefined) return new Date(hit);
+  const t = zonedTimeToUtcUncached(date, hhmm, timeZone);
+  if (zonedCache.size > 10_000) zonedCache.clear();
+  zonedCache.set(key, t.getTime());
+  return t;
+}
+const zonedCache = new Map<string, number>();
+
+function zonedTimeToUtcUncached(date: string, hhmm: string, timeZone: string): Date {
   const [y, mo, d] = date.split('-').map(Number);
   const [h, mi] = hhmm.split(':').map(Number);
   const guess = Date.UTC(y, mo - 1, d, h, mi);
