@@ -65,6 +65,52 @@ export class OrderIntake {
     return 'updated';
   }
 
+  /**
+   * land() for a page of orders. The orders the hub has never seen (no external_ref, open in the channel, once in
+   * the page) are placed together (OrderService.placeOrdersIn: a fixed number of statements for the whole page);
+   * per record, the result is its outcome, the DomainError to quarantine it with (nothing of it was written), or
+   * undefined for a record the caller lands alone with land() (known orders, closed ones, repeats, malformed, and
+   * those `alone` picks).
+   */
+  async landPage(em: EntityManager, src: IntakeSource, records: CanonicalOrder[], actor: string, alone: (o: CanonicalOrder) => boolean = () => false): Promise<(LandOutcome | DomainError | undefined)[]> {
+    const out: (LandOutcome | DomainError | undefined)[] = new Array(records.length).fill(undefined);
+    const seen = new Map<string, number>();
+    for (const r of records) if (typeof r?.externalId === 'string') seen.set(r.externalId, (seen.get(r.externalId) ?? 0) + 1);
+    const known = new Set((await rows<{ external_id: string }>(em,
+      // Known in any way (an order, or a fulfilment order the hub pushed to this connection): landed alone.
+      `SELECT external_id FROM external_ref WHERE connection_id = $1 AND entity_type IN ('ORDER', 'FULFILLMENT_ORDER') AND external_id = ANY($2)`,
+      [src.connectionId, [...seen.keys()]])).map((r) => r.external_id));
+    const fresh: { index: number; order: CanonicalOrder; input: PlaceOrderData }[] = [];
+    for (const [index, o] of records.entries()) {
+      if (typeof o?.externalId !== 'string' || seen.get(o.externalId) !== 1 || known.has(o.externalId)) continue;
+      if (['CANCELLED', 'FULFILLED', 'CLOSED'].includes(o.status) || !Array.isArray(o.lines) || alone(o)) continue;
+      try {
+        fresh.push({ index, order: o, input: toPlaceOrder(src, o) });
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        out[index] = err;
+      }
+    }
+    if (!fresh.length) return out;
+    const placed = await this.orders.placeOrdersIn(em, fresh.map((f) => f.input), actor);
+    const remembered: { order: CanonicalOrder; orderId: string }[] = [];
+    for (const [k, r] of placed.entries()) {
+      if ('error' in r) out[fresh[k].index] = r.error;
+      else {
+        remembered.push({ order: fresh[k].order, orderId: r.orderId });
+        out[fresh[k].index] = 'created';
+      }
+    }
+    if (remembered.length) {
+      await rows(em, `
+        INSERT INTO external_ref (connection_id, entity_type, external_id, internal_id, source_updated_at)
+        SELECT $1, 'ORDER', v.external_id, v.internal_id, v.source_updated_at FROM unnest($2::text[], $3::uuid[], $4::timestamptz[]) AS v(external_id, internal_id, source_updated_at)
+        ON CONFLICT (connection_id, entity_type, external_id) DO UPDATE SET source_updated_at = EXCLUDED.source_updated_at, internal_id = EXCLUDED.internal_id, updated_at = now()`,
+      [src.connectionId, remembered.map((r) => r.order.externalId), remembered.map((r) => r.orderId), remembered.map((r) => r.order.updatedAt)]);
+    }
+    return out;
+  }
+
   /** A cancellation that names the order only (no payload): applied when the order is known and not newer. */
   async cancelByExternalId(em: EntityManager, src: IntakeSource, externalId: string, at: string, reason: string | undefined, actor: string): Promise<LandOutcome> {
     const [ref] = await rows<{ source_updated_at: Date | null }>(em,

@@ -1,14 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { rows as sql } from '../db/sql';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError, badInput, notFound } from '../errors';
-import { EventBus } from '../events/event-bus';
+import { EventBus, NOTIFY_CHANNEL } from '../events/event-bus';
+import type { HubEvent } from '../events/hub-events';
 import { InventoryService } from '../inventory/inventory.service';
+import { ReservationBatch } from '../inventory/reservation-batch';
 import { FulfillmentMethod, FulfillmentOrderStatus as FO, OrderStatus as OS, LocationCapability } from '../model/enums';
 import { Order, OrderLine, OrderTransition } from '../model/order.entity';
 import { FulfillmentOrder, Shipment } from '../model/fulfillment-order.entity';
 import { OPEN_FULFILLMENT, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
 import { validatePlaceOrder, type PlaceOrderData } from './place-order.input';
-import type { RoutingDecision } from '../routing';
+import { reserveOnTransferReceipt, startPickupTransfers, transfersInTransit, type TransferLeg } from './pickup-transfer';
+import { consumeDecision, type RoutingDecision } from '../routing';
+import type { RoutingSnapshot } from './routing-snapshot';
 
 /** A transition the lifecycle does not allow: returned to callers as a typed result, not thrown at them. */
 export class TransitionRejected {
@@ -19,6 +24,8 @@ export interface PlannedShipment {
   locationId: string;
   method: FulfillmentMethod;
   lines: { orderLineId: string; quantity: number }[];
+  /** Units of `lines` that other locations send to this (pickup) location: transferred now, reserved here on arrival. */
+  transfers?: TransferLeg[];
 }
 
 /** Where an order's open quantities go, with the routing decision that chose it (stored with its trace). */
@@ -32,7 +39,16 @@ export interface AllocationPlan {
 /** Decides allocations; reads only (the order service reserves and persists). Implemented by OrderRouter. */
 export interface AllocationPlanner {
   plan(em: EntityManager, order: Order, open: { line: OrderLine; quantity: number }[], excludeLocationIds: string[]): Promise<AllocationPlan>;
+  /** Page planning (optional): one snapshot read for many orders, kept current between them by the caller. */
+  readSnapshot?(em: EntityManager, skus: string[], now: Date): Promise<RoutingSnapshot>;
+  planWith?(em: EntityManager, snapshot: RoutingSnapshot, order: Order, open: { line: OrderLine; quantity: number }[], excludeLocationIds: string[], now: Date): Promise<AllocationPlan>;
 }
+
+/** One order of placeOrdersIn: placed (or found already placed), or refused with the reason. */
+export type PlaceManyResult = { orderId: string; created: boolean } | { error: DomainError };
+
+/** What the database says about an order's SKUs and pickup location (resolveOrderInputs). */
+interface ResolvedInput { productIds: Map<string, string>; pickupLocationId: string | null }
 
 /** A reservation can lose a race between planning and reserving; re-plan on a fresh snapshot this many times. */
 const ALLOCATION_ATTEMPTS = 3;
@@ -45,7 +61,9 @@ export interface PlaceOrderOutcome { order: Order; created: boolean }
 export class OrderService {
   planner?: AllocationPlanner;
 
-  constructor(private readonly ds: DataSource, private readonly inventory: InventoryService) {}
+  constructor(private readonly ds: DataSource, private readonly inventory: InventoryService) {
+    reserveOnTransferReceipt(inventory);
+  }
 
   async placeOrder(input: PlaceOrderData, actor: string): Promise<PlaceOrderOutcome> {
     validatePlaceOrder(input);
@@ -73,24 +91,10 @@ export class OrderService {
   private async insertOrder(em: EntityManager, input: PlaceOrderData, actor: string): Promise<string | null> {
     const method = input.method ?? FulfillmentMethod.SHIP;
     {
-      const skus = [...new Set(input.lines.map((l) => l.sku))];
-      const products: { id: string; sku: string; active: boolean }[] = await sql(em, `SELECT id, sku, active FROM product WHERE sku = ANY($1)`, [skus]);
-      const bySku = new Map(products.map((p) => [p.sku, p]));
-      input.lines.forEach((l, i) => {
-        const p = bySku.get(l.sku);
-        if (!p) throw notFound('SKU', l.sku, `input.lines[${i}].sku`);
-        if (!p.active) throw new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `input.lines[${i}].sku`);
-      });
-      let pickupLocationId: string | null = null;
-      if (method !== FulfillmentMethod.SHIP) {
-        const [loc] = await sql(em, `SELECT id, active, capabilities FROM location WHERE code = $1`, [input.pickupLocationCode]);
-        if (!loc) throw notFound('Location', input.pickupLocationCode!, 'input.pickupLocationCode');
-        const capability = method === FulfillmentMethod.PICKUP ? LocationCapability.PICKUP : LocationCapability.CURBSIDE;
-        if (!loc.active || !loc.capabilities.includes(capability)) {
-          throw new DomainError('NOT_ORDERABLE', `location "${input.pickupLocationCode}" does not offer ${method} now`, 'input.pickupLocationCode');
-        }
-        pickupLocationId = loc.id;
-      }
+      const [resolved] = await this.resolveOrderInputs(em, [input]);
+      if (resolved instanceof DomainError) throw resolved;
+      const pickupLocationId = resolved.pickupLocationId;
+      const bySku = new Map([...resolved.productIds].map(([sku, id]) => [sku, { id }]));
       const total = input.lines.reduce((sum, l) => sum + toMinor(l.unitPrice) * BigInt(l.quantity), 0n);
       const inserted: { id: string }[] = await sql(em, 
         `INSERT INTO orders (connection_id, channel, external_id, method, pickup_location_id, customer_name, customer_email,
@@ -116,6 +120,224 @@ export class OrderService {
       await this.touch(em, orderId);
       return orderId;
     }
+  }
+
+  /**
+   * The SKUs and pickup locations of many orders in two queries. Per input: what they resolve to, or the error the
+   * order is refused with (the first unknown or discontinued SKU in line order, then the pickup location).
+   */
+  private async resolveOrderInputs(em: EntityManager, inputs: PlaceOrderData[]): Promise<(ResolvedInput | DomainError)[]> {
+    const skus = [...new Set(inputs.flatMap((input) => input.lines.map((l) => l.sku)))];
+    const products = skus.length ? await sql<{ id: string; sku: string; active: boolean }>(em, `SELECT id, sku, active FROM product WHERE sku = ANY($1)`, [skus]) : [];
+    const bySku = new Map(products.map((p) => [p.sku, p]));
+    const codes = [...new Set(inputs.filter((i) => (i.method ?? FulfillmentMethod.SHIP) !== FulfillmentMethod.SHIP).map((i) => i.pickupLocationCode!))];
+    const locations = codes.length ? await sql<{ id: string; code: string; active: boolean; capabilities: string[] }>(em,
+      `SELECT id, code, active, capabilities FROM location WHERE code = ANY($1)`, [codes]) : [];
+    const byCode = new Map(locations.map((l) => [l.code, l]));
+    return inputs.map((input) => {
+      const productIds = new Map<string, string>();
+      for (const [i, l] of input.lines.entries()) {
+        const p = bySku.get(l.sku);
+        if (!p) return notFound('SKU', l.sku, `input.lines[${i}].sku`);
+        if (!p.active) return new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `input.lines[${i}].sku`);
+        productIds.set(l.sku, p.id);
+      }
+      const method = input.method ?? FulfillmentMethod.SHIP;
+      if (method === FulfillmentMethod.SHIP) return { productIds, pickupLocationId: null };
+      const loc = byCode.get(input.pickupLocationCode!);
+      if (!loc) return notFound('Location', input.pickupLocationCode!, 'input.pickupLocationCode');
+      const capability = method === FulfillmentMethod.PICKUP ? LocationCapability.PICKUP : LocationCapability.CURBSIDE;
+      if (!loc.active || !loc.capabilities.includes(capability)) {
+        return new DomainError('NOT_ORDERABLE', `location "${input.pickupLocationCode}" does not offer ${method} now`, 'input.pickupLocationCode');
+      }
+      return { productIds, pickupLocationId: loc.id };
+    });
+  }
+
+  /**
+   * placeOrderIn for a whole page of orders (sync intake), in the caller's transaction and in a fixed number of
+   * statements: the orders and their lines as multi-row inserts; one routing snapshot for the page, kept current
+   * between orders (each plan consumes the ATP and capacity it takes); the page's stock rows locked in one
+   * statement in the fixed lock order, every order granted all its lines or none, and the grants written together.
+   * An order whose reservation lost a race since its plan is re-planned on a fresh snapshot (allocateOpenLines);
+   * one that keeps losing waits as BACKORDERED, to be re-routed when stock moves — never dropped.
+   * An input the hub cannot take (validation, unknown SKU or location) is refused alone, before anything is written.
+   * Idempotent on (channel, externalId) like placeOrderIn; the caller keeps external ids unique within a call.
+   */
+  async placeOrdersIn(em: EntityManager, inputs: PlaceOrderData[], actor: string): Promise<PlaceManyResult[]> {
+    const results: PlaceManyResult[] = new Array(inputs.length);
+    const valid: number[] = [];
+    for (const [i, input] of inputs.entries()) {
+      try {
+        validatePlaceOrder(input);
+        valid.push(i);
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        results[i] = { error: err };
+      }
+    }
+    const resolved = await this.resolveOrderInputs(em, valid.map((i) => inputs[i]));
+    let pending: PendingOrder[] = [];
+    for (const [k, r] of resolved.entries()) {
+      const i = valid[k];
+      if (r instanceof DomainError) results[i] = { error: r };
+      else pending.push(newPendingOrder(i, inputs[i], r));
+    }
+
+    // Plan before writing anything, so that an order routing refuses is refused alone.
+    const planner = this.planner;
+    const pagePlanning = !!(planner?.readSnapshot && planner.planWith);
+    const plans = new Map<string, AllocationPlan>();
+    if (pagePlanning && pending.length) {
+      const now = new Date();
+      let snapshot = await planner!.readSnapshot!(em, [...new Set(pending.flatMap((p) => p.lines.map((l) => l.sku)))], now);
+      const planned: PendingOrder[] = [];
+      for (const p of pending) {
+        try {
+          const plan = await planner!.planWith!(em, snapshot, p.order, p.lines.map((line) => ({ line, quantity: line.quantity })), [], now);
+          plans.set(p.order.id, plan);
+          planned.push(p);
+          const next = consumeDecision(plan.decision, snapshot.atp, snapshot.network, now);
+          snapshot = { ...snapshot, atp: next.atp, network: next.network };
+        } catch (err) {
+          if (!(err instanceof DomainError)) throw err;
+          results[p.index] = { error: err };
+        }
+      }
+      pending = planned;
+    }
+    if (!pending.length) return results;
+
+    const inserted = new Set((await sql<{ id: string }>(em, `
+      INSERT INTO orders (id, connection_id, channel, external_id, method, pickup_location_id, customer_name, customer_email,
+        customer_phone, ship_to, tags, attributes, currency, total_amount, placed_at)
+      SELECT v.id, v.connection_id, v.channel, v.external_id, v.method, v.pickup_location_id, v.customer_name, v.customer_email, v.customer_phone,
+             v.ship_to, ARRAY(SELECT json_array_elements_text(v.tags)), v.attributes, v.currency, v.total_amount, v.placed_at
+        FROM json_to_recordset($1::json) AS v(n int, id uuid, connection_id uuid, channel text, external_id text, method text, pickup_location_id uuid,
+             customer_name text, customer_email text, customer_phone text, ship_to jsonb, tags json, attributes jsonb, currency text, total_amount numeric,
+             placed_at timestamptz)
+       ORDER BY v.n
+      ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`,
+    [recordset(pending, ({ input: i, order: o }) => ({
+      id: o.id, connection_id: o.connectionId, channel: o.channel, external_id: o.externalId, method: o.method, pickup_location_id: o.pickupLocationId,
+      customer_name: o.customerName, customer_email: o.customerEmail, customer_phone: o.customerPhone, ship_to: i.shipTo ?? null, tags: o.tags,
+      attributes: o.attributes, currency: o.currency, total_amount: o.totalAmount, placed_at: o.placedAt,
+    }))])).map((r) => r.id));
+    const raced = pending.filter((p) => !inserted.has(p.order.id));
+    if (raced.length) {
+      // A concurrent placeOrder with the same external id won: that order stands, as in placeOrderIn.
+      const existing = await sql<{ id: string; channel: string; external_id: string }>(em, `
+        SELECT o.id, o.channel, o.external_id FROM orders o JOIN unnest($1::text[], $2::text[]) AS v(c, e) ON o.channel = v.c AND o.external_id = v.e`,
+      [raced.map((p) => p.input.channel), raced.map((p) => p.input.externalId)]);
+      const byKey = new Map(existing.map((e) => [`${e.channel}\u0000${e.external_id}`, e.id]));
+      for (const p of raced) results[p.index] = { orderId: byKey.get(`${p.input.channel}\u0000${p.input.externalId}`)!, created: false };
+      pending = pending.filter((p) => inserted.has(p.order.id));
+    }
+    if (!pending.length) return results;
+
+    const lines = pending.flatMap((p) => p.lines);
+    await sql(em, `
+      INSERT INTO order_line (id, order_id, line_no, product_id, sku, quantity, unit_price, external_id)
+      SELECT v.id, v.order_id, v.line_no, v.product_id, v.sku, v.quantity, v.unit_price, v.external_id
+        FROM json_to_recordset($1::json) AS v(n int, id uuid, order_id uuid, line_no int, product_id uuid, sku text, quantity int, unit_price numeric, external_id text)
+       ORDER BY v.n`,
+    [recordset(lines, (l) => ({ id: l.id, order_id: l.orderId, line_no: l.lineNo, product_id: l.productId, sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice, external_id: l.externalId }))]);
+    const transitions: TransitionRow[] = pending.map((p) => ({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` }));
+    await this.recordTransitions(em, transitions.splice(0), actor);
+
+    const statuses = new Map<string, OS>();
+    const events: HubEvent[] = [];
+    if (pagePlanning) {
+      await this.allocatePage(em, pending, plans, actor, statuses, transitions, events);
+    } else {
+      for (const p of pending) await this.allocateOpenLines(em, p.order, actor, []);
+    }
+
+    // Status (where the page decided it) and version in one statement; then every event in one more.
+    const touched = await sql<{ id: string; status: string; version: number }>(em, `
+      UPDATE orders o SET status = coalesce(v.status, o.status), version = o.version + 1, updated_at = now()
+        FROM unnest($1::uuid[], $2::text[]) AS v(id, status) WHERE o.id = v.id RETURNING o.id, o.status, o.version`,
+    [pending.map((p) => p.order.id), pending.map((p) => statuses.get(p.order.id) ?? null)]);
+    for (const t of touched) events.push({ type: 'orderUpdated', orderId: t.id, status: t.status, version: t.version });
+    await sql(em, `SELECT count(pg_notify($1, e::text)) FROM json_array_elements($2::json) AS e`, [NOTIFY_CHANNEL, JSON.stringify(events)]);
+    for (const p of pending) results[p.index] = { orderId: p.order.id, created: true };
+    return results;
+  }
+
+  /**
+   * The page's routing decisions, fulfilment orders and reservations, in a fixed number of statements. Orders whose
+   * plan no longer fits the locked stock are re-planned one by one afterwards (they lost a race since the snapshot).
+   */
+  private async allocatePage(em: EntityManager, pending: PendingOrder[], plans: Map<string, AllocationPlan>, actor: string,
+    statuses: Map<string, OS>, transitions: TransitionRow[], events: HubEvent[]): Promise<void> {
+    await sql(em, `
+      INSERT INTO routing_decision (order_id, rule_set_id, rule_set_version, status, excluded_locations, decision, actor)
+      SELECT v.order_id, v.rule_set_id, v.rule_set_version, v.status, '{}', v.decision, $2
+        FROM json_to_recordset($1::json) AS v(n int, order_id uuid, rule_set_id text, rule_set_version int, status text, decision jsonb)
+       ORDER BY v.n`,
+    [recordset(pending, (p) => {
+      const plan = plans.get(p.order.id)!;
+      return { order_id: p.order.id, rule_set_id: plan.decision.trace.ruleSetId, rule_set_version: plan.decision.trace.ruleSetVersion, status: plan.decision.status,
+        decision: { ...plan.decision, geocodePrecision: plan.geocodePrecision } };
+    }), actor]);
+
+    const lineById = new Map(pending.flatMap((p) => p.lines.map((l) => [l.id, l])));
+    const shipmentsOf = (p: PendingOrder) => plans.get(p.order.id)!.shipments.map((s) => ({
+      id: randomUUID(), locationId: s.locationId, method: s.method,
+      lines: s.lines.map((l) => ({ id: randomUUID(), orderLineId: l.orderLineId, quantity: l.quantity, productId: lineById.get(l.orderLineId)!.productId, sku: lineById.get(l.orderLineId)!.sku })),
+    }));
+    const planned = pending.map((p) => ({ p, shipments: shipmentsOf(p) }));
+    const batch = await ReservationBatch.lock(em, planned.flatMap(({ shipments }) => shipments.flatMap((s) => s.lines.map((l) => ({ productId: l.productId, locationId: s.locationId })))));
+    const granted: typeof planned = [];
+    const losers: PendingOrder[] = [];
+    for (const x of planned) {
+      if (plans.get(x.p.order.id)!.shipments.some((s) => s.transfers?.length)) {
+        losers.push(x.p); // transfers to a pickup store are booked order by order (allocateOpenLines)
+      } else if (!x.shipments.length) {
+        statuses.set(x.p.order.id, OS.BACKORDERED);
+        transitions.push({ orderId: x.p.order.id, foId: null, from: OS.CREATED, to: OS.BACKORDERED, reason: 'no location can fulfil the order now' });
+      } else if (batch.take(x.p.order.id, x.shipments.flatMap((s) => s.lines.map((l) => ({ productId: l.productId, locationId: s.locationId, quantity: l.quantity, fulfillmentOrderLineId: l.id }))))) {
+        granted.push(x);
+        const covered = new Map<string, number>();
+        for (const s of x.shipments) for (const l of s.lines) covered.set(l.orderLineId, (covered.get(l.orderLineId) ?? 0) + l.quantity);
+        const stillOpen = x.p.lines.some((l) => (covered.get(l.id) ?? 0) < l.quantity);
+        for (const s of x.shipments) transitions.push({ orderId: x.p.order.id, foId: s.id, from: null, to: FO.PENDING, reason: 'allocated' });
+        const next = stillOpen ? OS.BACKORDERED : OS.ALLOCATED;
+        statuses.set(x.p.order.id, next);
+        transitions.push({ orderId: x.p.order.id, foId: null, from: OS.CREATED, to: next, reason: stillOpen ? 'partly allocated; the rest waits for stock' : null });
+      } else losers.push(x.p);
+    }
+    const fos = granted.flatMap((x) => x.shipments.map((s) => ({ ...s, orderId: x.p.order.id })));
+    if (fos.length) {
+      await sql(em, `INSERT INTO fulfillment_order (id, order_id, location_id, method)
+                     SELECT v.id, v.order_id, v.location_id, v.method FROM json_to_recordset($1::json) AS v(n int, id uuid, order_id uuid, location_id uuid, method text) ORDER BY v.n`,
+      [recordset(fos, (f) => ({ id: f.id, order_id: f.orderId, location_id: f.locationId, method: f.method }))]);
+      const fols = fos.flatMap((f) => f.lines.map((l) => ({ ...l, foId: f.id })));
+      await sql(em, `INSERT INTO fulfillment_order_line (id, fulfillment_order_id, order_line_id, product_id, sku, quantity)
+                     SELECT v.id, v.fo_id, v.order_line_id, v.product_id, v.sku, v.quantity
+                       FROM json_to_recordset($1::json) AS v(n int, id uuid, fo_id uuid, order_line_id uuid, product_id uuid, sku text, quantity int) ORDER BY v.n`,
+      [recordset(fols, (l) => ({ id: l.id, fo_id: l.foId, order_line_id: l.orderLineId, product_id: l.productId, sku: l.sku, quantity: l.quantity }))]);
+    }
+    events.push(...await batch.write(em, actor));
+    await this.recordTransitions(em, transitions.splice(0), actor);
+    for (const p of losers) {
+      try {
+        await this.allocateOpenLines(em, p.order, actor, []);
+      } catch (err) {
+        if (!(err instanceof DomainError && err.code === 'INSUFFICIENT_STOCK')) throw err;
+        await this.setOrderStatus(em, p.order, OS.BACKORDERED, actor, 'lost the race for stock; waits to be re-routed');
+      }
+    }
+  }
+
+  private async recordTransitions(em: EntityManager, rows: TransitionRow[], actor: string): Promise<void> {
+    if (!rows.length) return;
+    await sql(em, `
+      INSERT INTO order_transition (order_id, fulfillment_order_id, from_status, to_status, actor, reason)
+      SELECT v.order_id, v.fo_id, v.from_status, v.to_status, $2, v.reason
+        FROM json_to_recordset($1::json) AS v(n int, order_id uuid, fo_id uuid, from_status text, to_status text, reason text)
+       ORDER BY v.n`,
+    [recordset(rows, (r) => ({ order_id: r.orderId, fo_id: r.foId, from_status: r.from, to_status: r.to, reason: r.reason })), actor]);
   }
 
   get(id: string): Promise<Order | null> {
@@ -309,6 +531,9 @@ export class OrderService {
       if (to === FO.SHIPPED && fo.method !== FulfillmentMethod.SHIP) {
         return new TransitionRejected('FulfillmentOrder', fo.id, fo.status, to, `a ${fo.method} fulfilment order is handed over (PICKED_UP), not shipped`);
       }
+      if ((to === FO.READY_FOR_PICKUP || to === FO.PICKED_UP) && (await transfersInTransit(em, fo.id)) > 0) {
+        return new TransitionRejected('FulfillmentOrder', fo.id, fo.status, to, 'stock for this pickup is still being transferred to the store');
+      }
       await this.setFulfillmentStatus(em, fo, to, actor, opts.reason ?? null);
       switch (to) {
         case FO.SHIPPED:
@@ -434,15 +659,21 @@ export class OrderService {
         [order.id, shipment.locationId, shipment.method],
       );
       const reserveLines = [];
+      const folIdByOrderLine = new Map<string, string>();
+      const arriving = new Map<string, number>();
+      for (const t of shipment.transfers ?? []) arriving.set(t.orderLineId, (arriving.get(t.orderLineId) ?? 0) + t.quantity);
       for (const l of shipment.lines) {
         const [{ id: folId, product_id }] = await sql(em, 
           `INSERT INTO fulfillment_order_line (fulfillment_order_id, order_line_id, product_id, sku, quantity)
            SELECT $1, id, product_id, sku, $3 FROM order_line WHERE id = $2 AND order_id = $4 RETURNING id, product_id`,
           [foId, l.orderLineId, l.quantity, order.id],
         );
-        reserveLines.push({ productId: product_id, locationId: shipment.locationId, quantity: l.quantity, fulfillmentOrderLineId: folId });
+        folIdByOrderLine.set(l.orderLineId, folId);
+        const here = l.quantity - (arriving.get(l.orderLineId) ?? 0);
+        if (here > 0) reserveLines.push({ productId: product_id, locationId: shipment.locationId, quantity: here, fulfillmentOrderLineId: folId });
       }
       await this.inventory.reserve(em, reserveLines, { orderId: order.id, actor });
+      if (shipment.transfers?.length) await startPickupTransfers(em, this.inventory, order.id, shipment.transfers, folIdByOrderLine, actor);
       await this.recordTransition(em, order.id, foId, null, FO.PENDING, actor, 'allocated');
     }
     const stillOpen = (await this.openQuantities(em, order)).some((o) => o.quantity > 0);
@@ -501,4 +732,29 @@ function toMinor(decimal: string | null | undefined): bigint {
 function fromMinor(minor: bigint): string {
   const s = minor.toString().padStart(5, '0');
   return `${s.slice(0, -4)}.${s.slice(-4)}`;
+}
+
+interface TransitionRow { orderId: string; foId: string | null; from: string | null; to: string; reason: string | null }
+
+/** An order of placeOrdersIn before it is written: its ids are chosen here, so it can be planned first. */
+interface PendingOrder { index: number; input: PlaceOrderData; order: Order; lines: OrderLine[] }
+
+function newPendingOrder(index: number, input: PlaceOrderData, resolved: ResolvedInput): PendingOrder {
+  const order = Object.assign(new Order(), {
+    id: randomUUID(), connectionId: input.connectionId ?? null, channel: input.channel, externalId: input.externalId, status: OS.CREATED,
+    statusBeforeHold: null, customStatus: null, method: input.method ?? FulfillmentMethod.SHIP, pickupLocationId: resolved.pickupLocationId,
+    customerName: input.customer?.name ?? null, customerEmail: input.customer?.email ?? null, customerPhone: input.customer?.phone ?? null,
+    shipTo: (input.shipTo ?? null) as Order['shipTo'], tags: [...new Set(input.tags ?? [])], attributes: input.attributes ?? {}, currency: input.currency ?? 'USD',
+    totalAmount: fromMinor(input.lines.reduce((sum, l) => sum + toMinor(l.unitPrice) * BigInt(l.quantity), 0n)), placedAt: input.placedAt ?? new Date(), version: 1,
+  });
+  const lines = input.lines.map((l, i) => Object.assign(new OrderLine(), {
+    id: randomUUID(), orderId: order.id, lineNo: i + 1, productId: resolved.productIds.get(l.sku)!, sku: l.sku, quantity: l.quantity,
+    unitPrice: l.unitPrice ?? null, externalId: l.externalId ?? null,
+  }));
+  return { index, input, order, lines };
+}
+
+/** Rows for `json_to_recordset($n::json) AS v(n int, …)`: one JSON text, each row numbered `n` to keep its order. */
+function recordset<T>(items: T[], row: (item: T) => Record<string, unknown>): string {
+  return JSON.stringify(items.map((item, n) => ({ n, ...row(item) })));
 }
