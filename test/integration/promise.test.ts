@@ -104,6 +104,22 @@ describe('deliveryOptions', () => {
     expect(await t.services.promise.deleteHoliday('US', '2025-07-14')).toBe(true);
   });
 
+  it('the cut-off is the shipping location\'s own, in its time zone: a minute before and at it', async () => {
+    const ground = async (iso: string) => (await options([{ sku: 'LAST', quantity: 1 }], new Date(iso))).find((o) => o.carrierServiceCode === 'PARCEL-GROUND')!;
+    // Columbus runs on New York time: 14:00 EDT is 18:00Z, when Chicago (the shopper) is still at 13:00.
+    const before = await ground('2025-07-15T17:59:00Z');
+    const at = await ground('2025-07-15T18:00:00Z');
+    // Before: released now, ready after 24 processing hours (Wednesday 13:59 EDT), collected that day.
+    expect(before.shipments[0]).toMatchObject({ locationCode: 'WH-COL', shipDate: '2025-07-16' });
+    expect(new Date(before.shipments[0].readyBy).toISOString()).toBe('2025-07-16T17:59:00.000Z');
+    // At the cut-off: released at 08:00 EDT on Wednesday, ready Thursday 08:00 EDT.
+    expect(at.shipments[0]).toMatchObject({ locationCode: 'WH-COL', shipDate: '2025-07-17' });
+    expect(new Date(at.shipments[0].readyBy).toISOString()).toBe('2025-07-17T12:00:00.000Z');
+    // Columbus → Chicago is about 440 km: 2-3 working days, so the later collection crosses the weekend.
+    expect([before.earliestDelivery, before.latestDelivery]).toEqual(['2025-07-18', '2025-07-21']);
+    expect([at.earliestDelivery, at.latestDelivery]).toEqual(['2025-07-21', '2025-07-22']);
+  });
+
   it('carriers are data: a deactivated service is no longer offered, a new one is', async () => {
     const [express] = (await t.services.promise.carrierServices()).filter((c) => c.code === 'PARCEL-EXPRESS');
     await t.services.promise.upsertCarrierService({ ...express, active: false });

@@ -10,7 +10,8 @@ import { LocationCapability as Cap, FulfillmentOrderStatus as FO, LocationType, 
 import { fixtureJson } from '../connectors/fixtures';
 import { bodySchema, contractErrors } from '../connectors/magento/magento-fixtures';
 import { responseExample, shipbob } from '../connectors/shipbob/shipbob-fixtures';
-import { coerceVariables, overlay2026 } from '../connectors/shopify/shopify-schema';
+import { REFUND_CREATE_MUTATION, SUGGESTED_REFUND_QUERY } from '../../src/connectors/shopify/refund';
+import { base, coerceVariables, overlay2026 } from '../connectors/shopify/shopify-schema';
 import { THROTTLE_STATUS } from '../connectors/shopify/shopify-fixtures';
 import { assertStockInvariants, createTestHub, type TestHub } from '../support/test-hub';
 
@@ -123,6 +124,26 @@ describe('refund.push to Shopify', () => {
     expect(keys).toEqual([ev.idempotency_key, ev.idempotency_key, ev.idempotency_key]);
     expect(refunds.size).toBe(1);
     for (const input of inputs) expect(input).toMatchObject(expectedInput);
+    expect(nock.isDone()).toBe(true);
+  });
+});
+
+describe('Shopify refund documents', () => {
+  it('validate against the Admin schema (+2026-04 overlay); refundCreate carries @idempotent, unknown to 2025-01 alone', () => {
+    for (const doc of [SUGGESTED_REFUND_QUERY, REFUND_CREATE_MUTATION]) expect(validate(overlay2026, parse(doc)).map((e) => e.message)).toEqual([]);
+    expect(validate(base, parse(REFUND_CREATE_MUTATION)).map((e) => e.message).join('\n')).toMatch(/Unknown directive "@idempotent"/);
+  });
+
+  it('a refund Shopify refuses (userErrors) is dead-lettered with its reason, not retried', async () => {
+    const order = await shippedOrder('shopify', `UE-${++n}`, [{ sku: 'CASE', quantity: 1, unitPrice: '5', externalId: '466157049' }]);
+    const ret = await t.services.returns.create({ orderId: order.id, lines: [{ sku: 'CASE', quantity: 1 }], method: 'IN_STORE', locationCode: 'ST-MALL' }, 'clerk');
+    await t.services.returns.receive({ returnId: ret.id, units: [{ sku: 'CASE', condition: 'DAMAGED', quantity: 1 }] }, 'clerk');
+    nock(SHOP).post(GQL, (b) => !b.query.includes('refundCreate')).reply(200, (_u, b: any) => ({ data: { order: { id: b.variables.id, suggestedRefund: null } }, extensions: cost }));
+    nock(SHOP).post(GQL, (b) => b.query.includes('refundCreate')).reply(200, { data: { refundCreate: { refund: null, userErrors: [{ field: ['refundLineItems', '0', 'quantity'], message: 'Quantity cannot refund more items than were purchased' }] } }, extensions: cost });
+    await drain();
+    const [ev] = await events(ret.id, 'refund.push');
+    expect(ev).toMatchObject({ status: 'DEAD', attempts: 1 });
+    expect(ev.last_error).toBe('refundCreate rejected: refundLineItems.0.quantity Quantity cannot refund more items than were purchased');
     expect(nock.isDone()).toBe(true);
   });
 });
