@@ -14,7 +14,7 @@ import {
 } from './shopify.mapper';
 import * as Q from './shopify.queries';
 import { decodeBulkCursor, readBulkOrdersPage, startBulkOrders } from './shopify.bulk';
-import { completeInventoryLevels, completeLineItems } from './shopify.nested';
+import { completeInventoryLevels, completeLineItems, readFulfillmentOrders } from './shopify.nested';
 import { shopifyRefund } from './refund';
 
 export const SHOPIFY_API_VERSION = '2026-07';
@@ -222,11 +222,9 @@ export const shopifyConnector = defineConnector<ShopifyConfig, ShopifyCredential
     },
 
     async createShipment(ctx, cmd) {
-      const found = await shopifyGraphql<{ order: { fulfillmentOrders: { nodes: FulfillmentOrderNode[] } } | null }>(
-        ctx, Q.ORDER_FULFILLMENT_ORDERS, { id: toGid('Order', cmd.orderExternalId) }, { operation: 'graphql:fulfillmentOrders', cost: 532 },
-      );
-      if (!found.order) throw new ConnectorError({ code: 'HTTP', message: `order ${cmd.orderExternalId} not found`, retryable: false, status: 404, operation: 'graphql:fulfillmentOrders' });
-      const lineItemsByFulfillmentOrder = planFulfillment(found.order.fulfillmentOrders.nodes, cmd.lines, cmd.externalLocationId);
+      const fos = await readFulfillmentOrders<FulfillmentOrderNode>(ctx, toGid('Order', cmd.orderExternalId));
+      if (!fos) throw new ConnectorError({ code: 'HTTP', message: `order ${cmd.orderExternalId} not found`, retryable: false, status: 404, operation: 'graphql:fulfillmentOrders' });
+      const lineItemsByFulfillmentOrder = planFulfillment(fos, cmd.lines, cmd.externalLocationId);
       const data = await shopifyGraphql<{ fulfillmentCreate: { fulfillment: { id: string } | null; userErrors: Array<{ field?: string[]; message: string }> } }>(
         ctx,
         Q.FULFILLMENT_CREATE,

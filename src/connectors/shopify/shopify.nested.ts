@@ -24,11 +24,11 @@ const nestedPage = z.object({
 });
 
 interface Spec {
-  stream: string;
+  stream?: string;
   /** The nested connection's field on the parent record. */
   field: 'lineItems' | 'inventoryLevels';
   /** The root field the follow-up query reads the parent through. */
-  root: 'order' | 'inventoryItem';
+  root: 'order' | 'inventoryItem' | 'fulfillmentOrder';
   doc: string;
   first: number;
   cost: number;
@@ -44,6 +44,11 @@ const LINE_ITEMS: Spec = {
 const LEVELS: Spec = {
   stream: 'inventory', field: 'inventoryLevels', root: 'inventoryItem', doc: Q.INVENTORY_LEVELS_QUERY, first: Q.ITEM_LEVELS_PAGE_SIZE,
   cost: Q.INVENTORY_LEVELS_QUERY_COST, operation: 'graphql:inventoryLevels', what: 'inventory levels',
+};
+
+const FO_LINE_ITEMS: Spec = {
+  field: 'lineItems', root: 'fulfillmentOrder', doc: Q.FULFILLMENT_ORDER_LINE_ITEMS_QUERY, first: Q.FULFILLMENT_ORDER_LINE_ITEMS_PAGE_SIZE,
+  cost: Q.FULFILLMENT_ORDER_LINE_ITEMS_QUERY_COST, operation: 'graphql:fulfillmentOrderLineItems', what: 'fulfilment order line items',
 };
 
 async function complete(ctx: Ctx, records: unknown[], spec: Spec): Promise<void> {
@@ -81,4 +86,31 @@ export function completeLineItems(ctx: Ctx, orders: unknown[]): Promise<void> {
 /** Inventory items stocked at more locations than the first page held get the rest (INVENTORY_LEVELS_QUERY). */
 export function completeInventoryLevels(ctx: Ctx, items: unknown[]): Promise<void> {
   return complete(ctx, items, LEVELS);
+}
+
+/**
+ * Every fulfilment order of an order with all its line items (ORDER_FULFILLMENT_ORDERS pages, then
+ * FULFILLMENT_ORDER_LINE_ITEMS_QUERY for the long ones); null when Shopify does not know the order.
+ */
+export async function readFulfillmentOrders<FO>(ctx: Ctx, orderGid: string): Promise<FO[] | null> {
+  const all: unknown[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const data: { order: { fulfillmentOrders: z.infer<typeof nestedPage> } | null } = await shopifyGraphql(ctx, Q.ORDER_FULFILLMENT_ORDERS, { id: orderGid, after }, {
+      operation: 'graphql:fulfillmentOrders', cost: Q.ORDER_FULFILLMENT_ORDERS_COST,
+      shape: z.object({ order: z.object({ fulfillmentOrders: nestedPage }).nullable() }),
+    });
+    if (!data.order) return all.length ? failVanished(orderGid) : null;
+    all.push(...data.order.fulfillmentOrders.nodes);
+    const info = data.order.fulfillmentOrders.pageInfo;
+    if (!info.hasNextPage) break;
+    if (!info.endCursor) throw new ConnectorError({ code: 'MALFORMED_PAYLOAD', message: `fulfilment orders of ${gidToId(orderGid)}: hasNextPage without an endCursor`, retryable: false, operation: 'graphql:fulfillmentOrders', record: gidToId(orderGid) });
+    after = info.endCursor;
+  }
+  await complete(ctx, all, FO_LINE_ITEMS);
+  return all as FO[];
+}
+
+function failVanished(orderGid: string): never {
+  throw new ConnectorError({ code: 'VENDOR', message: `order ${gidToId(orderGid)} disappeared while its fulfilment orders were being read`, retryable: true, operation: 'graphql:fulfillmentOrders', record: gidToId(orderGid) });
 }

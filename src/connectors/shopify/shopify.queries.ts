@@ -140,21 +140,45 @@ mutation SwitchyardSetQuantities($input: InventorySetQuantitiesInput!, $idempote
   }
 }`;
 
-/** Requested cost ~ 2 + 5 × (4 + 2 + 50 × 2) = 532. */
+const FO_LINE_FIELDS = 'id remainingQuantity lineItem { id sku }';
+
+/**
+ * An order's fulfilment orders with their line items, 5 at a time from `$after`. Requested cost
+ * 1 + 2 + 5 × (1 + 2 + 2 + 50 × 2) = 528. A fulfilment order with more than 50 lines is completed with
+ * FULFILLMENT_ORDER_LINE_ITEMS_QUERY before the shipment is planned.
+ */
 export const ORDER_FULFILLMENT_ORDERS = `
-query SwitchyardFulfillmentOrders($id: ID!) {
+query SwitchyardFulfillmentOrders($id: ID!, $after: String) {
   order(id: $id) {
     id
-    fulfillmentOrders(first: ${FULFILLMENT_ORDERS_PER_ORDER}) {
+    fulfillmentOrders(first: ${FULFILLMENT_ORDERS_PER_ORDER}, after: $after) {
+      pageInfo { hasNextPage endCursor }
       nodes {
         id
         status
         assignedLocation { location { id } }
-        lineItems(first: ${LINE_ITEMS_PER_ORDER}) { nodes { id remainingQuantity lineItem { id sku } } }
+        lineItems(first: ${LINE_ITEMS_PER_ORDER}) { pageInfo { hasNextPage endCursor } nodes { ${FO_LINE_FIELDS} } }
       }
     }
   }
 }`;
+
+export const ORDER_FULFILLMENT_ORDERS_COST = 1 + 2 + FULFILLMENT_ORDERS_PER_ORDER * (1 + 2 + 2 + LINE_ITEMS_PER_ORDER * 2);
+
+/** The rest of one fulfilment order's line items. Requested cost 1 + 2 + 250 × 2 = 503. */
+export const FULFILLMENT_ORDER_LINE_ITEMS_PAGE_SIZE = 250;
+export const FULFILLMENT_ORDER_LINE_ITEMS_QUERY = `
+query SwitchyardFulfillmentOrderLineItems($id: ID!, $first: Int!, $after: String) {
+  fulfillmentOrder(id: $id) {
+    id
+    lineItems(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ${FO_LINE_FIELDS} }
+    }
+  }
+}`;
+
+export const FULFILLMENT_ORDER_LINE_ITEMS_QUERY_COST = 1 + 2 + FULFILLMENT_ORDER_LINE_ITEMS_PAGE_SIZE * 2;
 
 export const FULFILLMENT_CREATE = `
 mutation SwitchyardFulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
@@ -216,6 +240,7 @@ export const ALL_DOCUMENTS: Record<string, string> = {
   SHOP_QUERY,
   INVENTORY_SET_QUANTITIES,
   ORDER_FULFILLMENT_ORDERS,
+  FULFILLMENT_ORDER_LINE_ITEMS_QUERY,
   FULFILLMENT_CREATE,
   ORDER_CANCEL,
   BULK_RUN_QUERY,

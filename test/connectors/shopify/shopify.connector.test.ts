@@ -173,6 +173,7 @@ describe('pushes', () => {
       order: {
         id: 'gid://shopify/Order/450789469',
         fulfillmentOrders: {
+          pageInfo: { hasNextPage: false, endCursor: null },
           nodes: [
             { id: 'gid://shopify/FulfillmentOrder/1046000784', status: 'CLOSED', assignedLocation: { location: { id: 'gid://shopify/Location/24826418' } }, lineItems: { nodes: [{ id: 'gid://shopify/FulfillmentOrderLineItem/1', remainingQuantity: 0, lineItem: { id: 'gid://shopify/LineItem/466157049', sku: 'IPOD2008GREEN' } }] } },
             { id: 'gid://shopify/FulfillmentOrder/1046000790', status: 'OPEN', assignedLocation: { location: { id: 'gid://shopify/Location/24826418' } }, lineItems: { nodes: [

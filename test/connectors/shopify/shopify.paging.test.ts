@@ -40,6 +40,7 @@ const ORDER_1 = restOrderToGql(restOrders('order-1.json')[0]);
 function lineItem(n: number): Json {
   return { ...ORDER_1.lineItems.nodes[n % 3], id: `gid://shopify/LineItem/${7_000_000 + n}` };
 }
+const gidOf = (gid: string) => gid.split('/').pop()!;
 const lines = (from: number, to: number) => Array.from({ length: to - from }, (_x, i) => lineItem(from + i));
 
 describe('orders with more line items than one page', () => {
@@ -88,6 +89,47 @@ describe('orders with more line items than one page', () => {
     o.lineItems.pageInfo.endCursor = null;
     nock(HOST).post(GQL).reply(200, { data: { orders: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [o] } } });
     await expect(open().readAll('orders')).rejects.toMatchObject({ code: 'MALFORMED_PAYLOAD', record: '9001', stream: 'orders' });
+  });
+});
+
+describe('shipping a line of a big order', () => {
+  // Fulfilment order ids as in fulfillment_order-3.json (1046000790…), line items as lineItem(n) above.
+  const fo = (k: number, lineFrom: number, lineTo: number, more: boolean) => ({
+    id: `gid://shopify/FulfillmentOrder/${1_046_000_790 + k}`,
+    status: 'OPEN',
+    assignedLocation: { location: { id: 'gid://shopify/Location/24826418' } },
+    lineItems: {
+      pageInfo: { hasNextPage: more, endCursor: more ? `fo${k}-li-${lineTo}` : null },
+      nodes: Array.from({ length: lineTo - lineFrom }, (_x, i) => foLine(k, lineFrom + i)),
+    },
+  });
+  const foLine = (k: number, n: number) => ({ id: `gid://shopify/FulfillmentOrderLineItem/${k * 1000 + n}`, remainingQuantity: 1, lineItem: { id: lineItem(k * 1000 + n).id, sku: lineItem(n).sku } });
+
+  test('reads every fulfilment order page and their long line-item lists before planning', async () => {
+    const sent: Json[] = [];
+    const record = (b: Json) => (sent.push(b), true);
+    nock(HOST).post(GQL, (b) => /SwitchyardFulfillmentOrders\b/.test(b.query) && b.variables.after === null && record(b)).reply(200, {
+      data: { order: { id: 'gid://shopify/Order/9001', fulfillmentOrders: { pageInfo: { hasNextPage: true, endCursor: 'fo-5' }, nodes: [0, 1, 2, 3, 4].map((k) => fo(k, 0, 2, false)) } } },
+    });
+    nock(HOST).post(GQL, (b) => /SwitchyardFulfillmentOrders\b/.test(b.query) && b.variables.after === 'fo-5' && record(b)).reply(200, {
+      data: { order: { id: 'gid://shopify/Order/9001', fulfillmentOrders: { pageInfo: { hasNextPage: false, endCursor: 'fo-6' }, nodes: [fo(5, 0, 50, true)] } } },
+    });
+    nock(HOST).post(GQL, (b) => /SwitchyardFulfillmentOrderLineItems/.test(b.query) && b.variables.after === 'fo5-li-50' && record(b)).reply(200, {
+      data: { fulfillmentOrder: { id: 'gid://shopify/FulfillmentOrder/1046000795', lineItems: { pageInfo: { hasNextPage: false, endCursor: 'x' }, nodes: Array.from({ length: 10 }, (_x, i) => foLine(5, 50 + i)) } } },
+    });
+    let create: Json;
+    nock(HOST).post(GQL, (b) => /SwitchyardFulfillmentCreate/.test(b.query) && ((create = b), record(b))).reply(200, { data: { fulfillmentCreate: { fulfillment: { id: 'gid://shopify/Fulfillment/255858046', status: 'SUCCESS' }, userErrors: [] } } });
+
+    const line = gidOf(lineItem(5_055).id);
+    const res = await open().push('createShipment', {
+      orderExternalId: '9001', carrier: 'UPS', trackingNumber: '1Z999', shippedAt: '2026-01-10T12:00:00.000Z', lines: [{ orderLineExternalId: line, quantity: 1 }], idempotencyKey: 'ship-big',
+    });
+    expect(res.externalId).toBe('255858046');
+    expect(create.variables.fulfillment.lineItemsByFulfillmentOrder).toEqual([
+      { fulfillmentOrderId: 'gid://shopify/FulfillmentOrder/1046000795', fulfillmentOrderLineItems: [{ id: 'gid://shopify/FulfillmentOrderLineItem/5055', quantity: 1 }] },
+    ]);
+    expect(nock.isDone()).toBe(true);
+    for (const b of sent) expect(coerceVariables(b.query, b.variables)).toEqual([]);
   });
 });
 

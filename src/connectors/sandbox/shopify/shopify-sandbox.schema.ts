@@ -20,6 +20,7 @@ schema { query: QueryRoot mutation: Mutation }
 type QueryRoot {
   orders(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, sortKey: OrderSortKeys = PROCESSED_AT, query: String, savedSearchId: ID): OrderConnection!
   order(id: ID!): Order
+  fulfillmentOrder(id: ID!): FulfillmentOrder
   locations(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, sortKey: LocationSortKeys = NAME, query: String, includeLegacy: Boolean = false, includeInactive: Boolean = false): LocationConnection!
   inventoryItems(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String): InventoryItemConnection!
   inventoryItem(id: ID!): InventoryItem

@@ -469,6 +469,10 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     },
     locations: (args: PageArgs) => connection(locations.map(locationView), args),
     inventoryItems: (args: PageArgs) => connection(itemSkus.map(inventoryItemView), args),
+    fulfillmentOrder: ({ id }: { id: string }) => {
+      const o = store.order(Number(idOf(id)) - FO_BASE);
+      return o ? fulfillmentOrderView(o) : null;
+    },
     inventoryItem: ({ id }: { id: string }) => {
       const sku = skuByItemId.get(idOf(id) ?? '');
       return sku ? inventoryItemView(sku) : null;
