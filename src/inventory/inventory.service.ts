@@ -37,6 +37,7 @@ export interface TransferView {
   id: string; sku: string; fromLocationCode: string; toLocationCode: string; quantity: number;
   status: 'IN_TRANSIT' | 'RECEIVED' | 'CANCELLED'; reference: string | null; createdAt: string; closedAt: string | null;
 }
+export type TransferReceivedHandler = (em: EntityManager, transfer: TransferView & { productId: string; toLocationId: string }, actor: string) => Promise<void>;
 export interface ReservationView { id: string; sku: string; locationCode: string; quantity: number; status: string; reference: string | null; expiresAt: string | null }
 export interface ReserveStockResult { reservations: ReservationView[] }
 
@@ -196,7 +197,14 @@ export class InventoryService {
   async transfer(input: TransferInput, actor: string, opts: ChangeOptions = {}): Promise<TransferView> {
     checkQuantity('input.quantity', input.quantity);
     if (input.fromLocationCode === input.toLocationCode) throw badInput('input.toLocationCode', 'must differ from fromLocationCode');
-    return this.change('inventory.transfer', opts.idempotencyKey, input, async (em) => {
+    return this.change('inventory.transfer', opts.idempotencyKey, input, (em) => this.transferIn(em, input, actor));
+  }
+
+  /** `transfer` inside the caller's transaction (e.g. an order that sends stock to its pickup store). */
+  async transferIn(em: EntityManager, input: TransferInput, actor: string): Promise<TransferView> {
+    checkQuantity('input.quantity', input.quantity);
+    if (input.fromLocationCode === input.toLocationCode) throw badInput('input.toLocationCode', 'must differ from fromLocationCode');
+    {
       const from = await this.resolveItem(em, input.sku, input.fromLocationCode, 'input', 'fromLocationCode');
       const to = await this.resolveItem(em, input.sku, input.toLocationCode, 'input', 'toLocationCode');
       // The destination gets its row now, so that it lists what is on its way. Before locking the source: the
@@ -223,8 +231,17 @@ export class InventoryService {
         id: t.id, sku: from.sku, fromLocationCode: from.locationCode, toLocationCode: to.locationCode, quantity: input.quantity,
         status: 'IN_TRANSIT' as const, reference: input.reference ?? null, createdAt: t.created_at.toISOString(), closedAt: null,
       };
-    });
+    }
   }
+
+  /**
+   * Runs inside the transaction that books a transfer into its destination (e.g. orders reserve the arrived units
+   * for the pickup that was waiting for them). A handler that throws undoes the receipt.
+   */
+  onTransferReceived(handler: TransferReceivedHandler): void {
+    this.receivedHandlers.push(handler);
+  }
+  private readonly receivedHandlers: TransferReceivedHandler[] = [];
 
   /** Books an in-transit transfer into its destination (TRANSFER_IN). */
   receiveTransfer(id: string, actor: string, opts: ChangeOptions = {}): Promise<TransferView> {
@@ -255,7 +272,9 @@ export class InventoryService {
         `UPDATE stock_level SET on_hand = on_hand + $3, updated_at = now() WHERE product_id = $1 AND location_id = $2
          RETURNING on_hand, reserved, safety_stock`, [t.product_id, target, t.quantity]);
       await this.record(em, item, row, StockMovementReason.TRANSFER_IN, t.quantity, 0, actor, `transfer:${id}`, status === 'CANCELLED' ? 'transfer cancelled' : undefined);
-      return (await this.transfers(em, { ids: [id] }))[0];
+      const view = (await this.transfers(em, { ids: [id] }))[0];
+      if (status === 'RECEIVED') for (const h of this.receivedHandlers) await h(em, { ...view, productId: t.product_id, toLocationId: t.to_location_id }, actor);
+      return view;
     });
   }
 

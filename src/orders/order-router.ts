@@ -57,23 +57,30 @@ export class OrderRouter {
     const byCode = new Map(locations.map((l) => [l.code, l]));
     const remaining = open.map((o) => ({ ...o }));
     const shipments: PlannedShipment[] = [];
+    // One fulfilment order per location the customer's goods leave from, or, for transfers, arrive at (the pickup
+    // store collects both its shelf units and what other locations send it).
+    const at = new Map<string, PlannedShipment>();
     for (const s of decision.shipments) {
-      if (s.kind === 'TRANSFER') continue;
-      const location = byCode.get(s.locationCode)!;
-      const lines: PlannedShipment['lines'] = [];
+      const transfer = s.kind === 'TRANSFER' && s.destinationCode ? s : undefined;
+      const location = byCode.get(transfer ? transfer.destinationCode! : s.locationCode)!;
+      let shipment = at.get(location.id);
+      if (!shipment) at.set(location.id, (shipment = { locationId: location.id, method: order.method, lines: [] }));
       for (const l of s.lines) {
         let need = l.quantity;
         for (const o of remaining) {
           if (need === 0) break;
           if (o.line.sku !== l.sku || o.quantity === 0) continue;
           const take = Math.min(need, o.quantity);
-          lines.push({ orderLineId: o.line.id, quantity: take });
+          const same = shipment.lines.find((x) => x.orderLineId === o.line.id);
+          if (same) same.quantity += take;
+          else shipment.lines.push({ orderLineId: o.line.id, quantity: take });
+          if (transfer) (shipment.transfers ??= []).push({ fromLocationCode: s.locationCode, toLocationCode: location.code, sku: l.sku, quantity: take, orderLineId: o.line.id });
           o.quantity -= take;
           need -= take;
         }
       }
-      if (lines.length) shipments.push({ locationId: location.id, method: order.method, lines });
     }
+    for (const shipment of at.values()) if (shipment.lines.length) shipments.push(shipment);
     return shipments;
   }
 }

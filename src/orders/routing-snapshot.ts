@@ -21,10 +21,10 @@ export interface RoutingSnapshot {
 }
 
 /**
- * Transfers to a pickup store need transfer orders, which the hub does not create yet: orders (and therefore
- * promises) are planned without them.
+ * The rule set as orders apply it. Transfers to a pickup store are carried out (see `pickup-transfer.ts`), so the
+ * rule set applies unchanged; kept as the one place where orders and promises could diverge from the rules.
  */
-export const forOrders = (ruleSet: RuleSet): RuleSet => ({ ...ruleSet, pickup: { ...ruleSet.pickup, allowTransfer: false } });
+export const forOrders = (ruleSet: RuleSet): RuleSet => ruleSet;
 
 /**
  * Reads the active network (with today's capacity use in each location's time zone), an ATP snapshot of `skus`

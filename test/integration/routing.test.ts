@@ -1,5 +1,6 @@
-import { FulfillmentMethod, FulfillmentOrderStatus as FO, LocationType, OrderStatus as OS } from '../../src/model/enums';
+import { FulfillmentMethod, FulfillmentOrderStatus as FO, LocationCapability, LocationType, OrderStatus as OS } from '../../src/model/enums';
 import { FulfillmentOrder } from '../../src/model/fulfillment-order.entity';
+import { TransitionRejected } from '../../src/orders/order.service';
 import { assertStockInvariants, createTestHub, type TestHub } from '../support/test-hub';
 
 let t: TestHub;
@@ -134,5 +135,47 @@ describe('backorders', () => {
     expect(await allocation(order.id)).toEqual(['WH-COLUMBUS:LATEx2']);
     expect(await t.services.orders.retryBackorders(50)).toBe(0);
     await assertStockInvariants(t.db.dataSource);
+  });
+});
+
+describe('pickup at a store without the stock', () => {
+  it('transfers from a source with a ready-by time; the pickup completes once the store has received it', async () => {
+    const s = t.services;
+    const ds = t.db.dataSource;
+    await s.locations.upsert({ code: 'ST-EVANSTON', name: 'ST-EVANSTON', type: LocationType.STORE, country: 'US', latitude: 42.05, longitude: -87.68,
+      timeZone: 'America/Chicago', capabilities: [LocationCapability.PICKUP, LocationCapability.CURBSIDE] });
+    await s.products.upsert({ sku: 'LANTERN', name: 'LANTERN' });
+    await s.inventory.set({ sku: 'LANTERN', locationCode: 'WH-COLUMBUS', onHand: 4 }, 'test');
+    const level = async (code: string) => {
+      const [r] = await ds.query(`SELECT s.on_hand, s.reserved FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
+        WHERE p.sku = 'LANTERN' AND l.code = $1`, [code]);
+      return r ? { onHand: r.on_hand, reserved: r.reserved } : { onHand: 0, reserved: 0 };
+    };
+
+    const order = await place([{ sku: 'LANTERN', quantity: 3 }], { method: FulfillmentMethod.PICKUP, shipTo: null, pickupLocationCode: 'ST-EVANSTON' });
+    expect(order.status).toBe(OS.ALLOCATED);
+    expect(await allocation(order.id)).toEqual(['ST-EVANSTON:LANTERNx3']);
+    const [fo] = await fos(order.id);
+    expect(fo.method).toBe(FulfillmentMethod.PICKUP);
+    const [transfer, ...more] = await s.inventory.transfers(ds.manager, { sku: 'LANTERN' });
+    expect(more).toEqual([]);
+    expect(transfer).toMatchObject({ fromLocationCode: 'WH-COLUMBUS', toLocationCode: 'ST-EVANSTON', quantity: 3, status: 'IN_TRANSIT', reference: `fol:${fo.lines[0].id}` });
+    // The units left the source for this order; nothing is on the store's shelf yet.
+    expect(await level('WH-COLUMBUS')).toEqual({ onHand: 1, reserved: 0 });
+    expect(await level('ST-EVANSTON')).toEqual({ onHand: 0, reserved: 0 });
+    const [{ decision }] = await ds.query(`SELECT decision FROM routing_decision WHERE order_id = $1`, [order.id]);
+    expect(decision.shipments).toEqual([expect.objectContaining({ kind: 'TRANSFER', locationCode: 'WH-COLUMBUS', destinationCode: 'ST-EVANSTON' })]);
+    expect(Date.parse(decision.readyBy)).toBeGreaterThan(Date.parse(decision.trace.decidedAt));
+
+    for (const to of [FO.ACCEPTED, FO.PICKED, FO.PACKED]) expect(await s.orders.transitionFulfillment(fo.id, to, 'store')).not.toBeInstanceOf(TransitionRejected);
+    expect(await s.orders.transitionFulfillment(fo.id, FO.READY_FOR_PICKUP, 'store')).toBeInstanceOf(TransitionRejected);
+
+    await s.inventory.receiveTransfer(transfer.id, 'store');
+    expect(await level('ST-EVANSTON')).toEqual({ onHand: 3, reserved: 3 });
+    expect(await s.orders.transitionFulfillment(fo.id, FO.READY_FOR_PICKUP, 'store')).not.toBeInstanceOf(TransitionRejected);
+    expect(await s.orders.transitionFulfillment(fo.id, FO.PICKED_UP, 'customer')).not.toBeInstanceOf(TransitionRejected);
+    expect((await s.orders.get(order.id))!.status).toBe(OS.DELIVERED);
+    expect(await level('ST-EVANSTON')).toEqual({ onHand: 0, reserved: 0 });
+    await assertStockInvariants(ds);
   });
 });
