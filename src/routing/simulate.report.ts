@@ -53,7 +53,7 @@ export function formatReport(r: SimulationReport): string {
   const [base, ...others] = r.scenarios;
   out.push(
     `History: ${int(r.history.orders)} orders${r.history.first ? `, ${r.history.first} → ${r.history.last}` : ''}. ` +
-      `Network: ${r.network.source} (${r.network.locations} locations, ${int(r.network.skus)} SKUs, ${int(r.network.units)} units available at the start).\n`,
+      `Network: ${r.network.source} (${r.network.locations} locations, ${int(r.network.skus)} SKUs in stock, ${int(r.network.units)} units available at the start).\n`,
   );
   if (r.history.unknownSkuLines > 0) out.push(`Warning: ${int(r.history.unknownSkuLines)} order lines name SKUs the network does not know (they can never be filled).\n`);
   out.push('\n');

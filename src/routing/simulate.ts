@@ -122,6 +122,7 @@ export interface ComparisonReport {
 export interface SimulationReport {
   format: 'switchyard-simulate/1';
   history: { orders: number; first: string | null; last: string | null; unknownSkuLines: number };
+  /** skus: SKUs with stock somewhere at the start; units: all units available at the start. */
   network: { source: string; locations: number; skus: number; units: number };
   scenarios: ScenarioReport[];
   comparisons: ComparisonReport[];
@@ -431,11 +432,16 @@ export class Simulation {
 
   report(): SimulationReport {
     let units = 0;
-    for (const bySku of Object.values(this.base.atp.available)) for (const u of Object.values(bySku)) units += u;
+    let skus = 0;
+    for (const bySku of Object.values(this.base.atp.available)) {
+      const n = Object.values(bySku).reduce((a, u) => a + Math.max(0, u), 0);
+      units += n;
+      if (n > 0) skus++;
+    }
     return {
       format: 'switchyard-simulate/1',
       history: { orders: this.orders, first: this.first, last: this.last, unknownSkuLines: this.unknownSkuLines },
-      network: { source: this.base.source, locations: this.base.network.locations.length, skus: Object.keys(this.base.atp.available).length, units },
+      network: { source: this.base.source, locations: this.base.network.locations.length, skus, units },
       scenarios: this.runs.map((r) => r.report()),
       comparisons: this.comparisons.map((c) => c.report(this.orders)),
     };
