@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { loadConfig } from '../src/config';
 import type { CanonicalOrder } from '../src/connectors/sdk/canonical';
 import { startMagentoSandbox } from '../src/connectors/sandbox';
@@ -111,7 +112,8 @@ export async function run(): Promise<void> {
     all.sort((x, y) => x - y);
     const ratio = median(o) / median(b);
     console.log(`sync-throughput: ${perRound} orders × ${rounds} rounds, ${pageSize}-order pages: ${median(o).toFixed(0)} orders/s routed and reserved (${o.map((x) => x.toFixed(0)).join(', ')}), `
-      + `bare inserts ${median(b).toFixed(0)} orders/s (${b.map((x) => x.toFixed(0)).join(', ')}); ingest→routed p50 ${percentile(all, 0.5).toFixed(1)} ms, p99 ${percentile(all, 0.99).toFixed(1)} ms`);
+      + `bare inserts ${median(b).toFixed(0)} orders/s (${b.map((x) => x.toFixed(0)).join(', ')}); ingest→routed p50 ${percentile(all, 0.5).toFixed(1)} ms, p99 ${percentile(all, 0.99).toFixed(1)} ms; `
+      + `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     console.log(`RESULT sync-throughput value=${median(o).toFixed(0)} limit=${median(b).toFixed(0)} ratio=${ratio.toFixed(3)}`);
   } finally {
     await sandbox.close();

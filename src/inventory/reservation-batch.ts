@@ -9,7 +9,7 @@ export interface BatchReserveLine { productId: string; locationId: string; quant
 
 interface Balance { product_id: string; location_id: string; on_hand: number; reserved: number; safety_stock: number; sku: string; code: string }
 
-interface Taken { id: string; orderId: string; line: BatchReserveLine; balance: Balance; reservedAfter: number }
+interface Grant { orderId: string; lines: BatchReserveLine[] }
 
 const itemKey = (productId: string, locationId: string) => `${productId}|${locationId}`;
 
@@ -19,12 +19,12 @@ const itemKey = (productId: string, locationId: string) => `${productId}|${locat
  * that every multi-row writer uses, so it cannot deadlock against them. While the rows are held, `take` grants
  * each order all of its lines or none (in the order the caller asks), against the locked balances minus what earlier
  * orders of the batch took: the answer is exact, and an order it refuses lost a race since it was planned — the
- * caller re-plans it. `write` then applies every granted line in one statement: the conditional UPDATE (never below
+ * caller re-plans it. `write` then applies the granted lines in one statement: the conditional UPDATE (never below
  * ATP 0, checked again as the last line of defence), one reservation row and one RESERVE ledger row per line with the
  * running balance after it, and returns the change events (the caller emits them in the same transaction).
  */
 export class ReservationBatch {
-  private readonly taken: Taken[] = [];
+  private readonly grants: Grant[] = [];
   /** Units taken so far per item (on top of the locked balance). */
   private readonly extra = new Map<string, number>();
 
@@ -54,20 +54,26 @@ export class ReservationBatch {
       const b = this.balances.get(k);
       if (!b || b.on_hand - b.reserved - b.safety_stock - (this.extra.get(k) ?? 0) < q) return false;
     }
-    for (const l of lines) {
-      const k = itemKey(l.productId, l.locationId);
-      const b = this.balances.get(k)!;
-      const extra = (this.extra.get(k) ?? 0) + l.quantity;
-      this.extra.set(k, extra);
-      this.taken.push({ id: randomUUID(), orderId, line: l, balance: b, reservedAfter: b.reserved + extra });
-    }
+    for (const [k, q] of need) this.extra.set(k, (this.extra.get(k) ?? 0) + q);
+    this.grants.push({ orderId, lines });
     return true;
   }
 
-  /** Writes every granted line; returns one change event per line (balance after it), in the order taken. */
-  async write(em: EntityManager, actor: string): Promise<InventoryChangedEvent[]> {
-    if (!this.taken.length) return [];
-    const t = this.taken;
+  /**
+   * Writes the granted lines of the orders in `orders` (a granted order the caller did not write after all — its
+   * insert lost to a concurrent one — is left out); returns one change event per line (balance after it), in the
+   * order granted.
+   */
+  async write(em: EntityManager, actor: string, orders: ReadonlySet<string>): Promise<InventoryChangedEvent[]> {
+    const running = new Map<string, number>();
+    const t = this.grants.filter((g) => orders.has(g.orderId)).flatMap((g) => g.lines.map((line) => {
+      const k = itemKey(line.productId, line.locationId);
+      const balance = this.balances.get(k)!;
+      const reservedAfter = (running.get(k) ?? balance.reserved) + line.quantity;
+      running.set(k, reservedAfter);
+      return { id: randomUUID(), orderId: g.orderId, line, balance, reservedAfter };
+    }));
+    if (!t.length) return [];
     const [{ updated }] = await sql<{ updated: number }>(em, `
       WITH v AS (
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::uuid[], $6::uuid[], $7::int[], $8::int[]) WITH ORDINALITY

@@ -208,21 +208,29 @@ export class OrderService {
     }
     if (!pending.length) return results;
 
+    // Grants first (the page's stock rows locked once, in lock order), so that each order is written once, with
+    // the status it ends in. An order that no longer fits lost a race since the snapshot: re-planned below.
+    const page = pagePlanning ? await this.grantPage(em, pending, plans) : undefined;
     const inserted = new Set((await sql<{ id: string }>(em, `
-      INSERT INTO orders (id, connection_id, channel, external_id, method, pickup_location_id, customer_name, customer_email,
-        customer_phone, ship_to, tags, attributes, currency, total_amount, placed_at)
-      SELECT v.id, v.connection_id, v.channel, v.external_id, v.method, v.pickup_location_id, v.customer_name, v.customer_email, v.customer_phone,
-             v.ship_to, ARRAY(SELECT json_array_elements_text(v.tags)), v.attributes, v.currency, v.total_amount, v.placed_at
-        FROM json_to_recordset($1::json) AS v(n int, id uuid, connection_id uuid, channel text, external_id text, method text, pickup_location_id uuid,
-             customer_name text, customer_email text, customer_phone text, ship_to jsonb, tags json, attributes jsonb, currency text, total_amount numeric,
-             placed_at timestamptz)
+      INSERT INTO orders (id, connection_id, channel, external_id, status, method, pickup_location_id, customer_name, customer_email,
+        customer_phone, ship_to, tags, attributes, currency, total_amount, placed_at, version)
+      SELECT v.id, v.connection_id, v.channel, v.external_id, v.status, v.method, v.pickup_location_id, v.customer_name, v.customer_email,
+             v.customer_phone, v.ship_to, ARRAY(SELECT json_array_elements_text(v.tags)), v.attributes, v.currency, v.total_amount, v.placed_at, v.version
+        FROM json_to_recordset($1::json) AS v(n int, id uuid, connection_id uuid, channel text, external_id text, status text, method text,
+             pickup_location_id uuid, customer_name text, customer_email text, customer_phone text, ship_to jsonb, tags json, attributes jsonb,
+             currency text, total_amount numeric, placed_at timestamptz, version int)
        ORDER BY v.n
       ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`,
-    [recordset(pending, ({ input: i, order: o }) => ({
-      id: o.id, connection_id: o.connectionId, channel: o.channel, external_id: o.externalId, method: o.method, pickup_location_id: o.pickupLocationId,
-      customer_name: o.customerName, customer_email: o.customerEmail, customer_phone: o.customerPhone, ship_to: i.shipTo ?? null, tags: o.tags,
-      attributes: o.attributes, currency: o.currency, total_amount: o.totalAmount, placed_at: o.placedAt,
-    }))])).map((r) => r.id));
+    [recordset(pending, ({ input: i, order: o }) => {
+      // Placed and allocated in one step counts as two versions, as placing then allocating does on the single path.
+      const status = page?.statuses.get(o.id);
+      return {
+        id: o.id, connection_id: o.connectionId, channel: o.channel, external_id: o.externalId, status: status ?? OS.CREATED, method: o.method,
+        pickup_location_id: o.pickupLocationId, customer_name: o.customerName, customer_email: o.customerEmail, customer_phone: o.customerPhone,
+        ship_to: i.shipTo ?? null, tags: o.tags, attributes: o.attributes, currency: o.currency, total_amount: o.totalAmount, placed_at: o.placedAt,
+        version: status ? 2 : 1,
+      };
+    })])).map((r) => r.id));
     const raced = pending.filter((p) => !inserted.has(p.order.id));
     if (raced.length) {
       // A concurrent placeOrder with the same external id won: that order stands, as in placeOrderIn.
@@ -242,102 +250,110 @@ export class OrderService {
         FROM json_to_recordset($1::json) AS v(n int, id uuid, order_id uuid, line_no int, product_id uuid, sku text, quantity int, unit_price numeric, external_id text)
        ORDER BY v.n`,
     [recordset(lines, (l) => ({ id: l.id, order_id: l.orderId, line_no: l.lineNo, product_id: l.productId, sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice, external_id: l.externalId }))]);
-    const transitions: TransitionRow[] = pending.map((p) => ({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` }));
-    await this.recordTransitions(em, transitions.splice(0), actor);
 
-    const statuses = new Map<string, OS>();
     const events: HubEvent[] = [];
-    if (pagePlanning) {
-      await this.allocatePage(em, pending, plans, actor, statuses, transitions, events);
-    } else {
-      for (const p of pending) await this.allocateOpenLines(em, p.order, actor, []);
-    }
-
-    // Status (where the page decided it) and version in one statement; then every event in one more.
-    const touched = await sql<{ id: string; status: string; version: number }>(em, `
-      UPDATE orders o SET status = coalesce(v.status, o.status), version = o.version + 1, updated_at = now()
-        FROM unnest($1::uuid[], $2::text[]) AS v(id, status) WHERE o.id = v.id RETURNING o.id, o.status, o.version`,
-    [pending.map((p) => p.order.id), pending.map((p) => statuses.get(p.order.id) ?? null)]);
-    for (const t of touched) events.push({ type: 'orderUpdated', orderId: t.id, status: t.status, version: t.version });
-    await sql(em, `SELECT count(pg_notify($1, e::text)) FROM json_array_elements($2::json) AS e`, [NOTIFY_CHANNEL, JSON.stringify(events)]);
-    for (const p of pending) results[p.index] = { orderId: p.order.id, created: true };
-    return results;
-  }
-
-  /**
-   * The page's routing decisions, fulfilment orders and reservations, in a fixed number of statements. Orders whose
-   * plan no longer fits the locked stock are re-planned one by one afterwards (they lost a race since the snapshot).
-   */
-  private async allocatePage(em: EntityManager, pending: PendingOrder[], plans: Map<string, AllocationPlan>, actor: string,
-    statuses: Map<string, OS>, transitions: TransitionRow[], events: HubEvent[]): Promise<void> {
-    await sql(em, `
-      INSERT INTO routing_decision (order_id, rule_set_id, rule_set_version, status, excluded_locations, decision, actor)
-      SELECT v.order_id, v.rule_set_id, v.rule_set_version, v.status, '{}', v.decision, $2
-        FROM json_to_recordset($1::json) AS v(n int, order_id uuid, rule_set_id text, rule_set_version int, status text, decision jsonb)
-       ORDER BY v.n`,
-    [recordset(pending, (p) => {
-      const plan = plans.get(p.order.id)!;
-      return { order_id: p.order.id, rule_set_id: plan.decision.trace.ruleSetId, rule_set_version: plan.decision.trace.ruleSetVersion, status: plan.decision.status,
-        decision: { ...plan.decision, geocodePrecision: plan.geocodePrecision } };
-    }), actor]);
-
-    const lineById = new Map(pending.flatMap((p) => p.lines.map((l) => [l.id, l])));
-    const shipmentsOf = (p: PendingOrder) => plans.get(p.order.id)!.shipments.map((s) => ({
-      id: randomUUID(), locationId: s.locationId, method: s.method,
-      lines: s.lines.map((l) => ({ id: randomUUID(), orderLineId: l.orderLineId, quantity: l.quantity, productId: lineById.get(l.orderLineId)!.productId, sku: lineById.get(l.orderLineId)!.sku })),
-    }));
-    const planned = pending.map((p) => ({ p, shipments: shipmentsOf(p) }));
-    const batch = await ReservationBatch.lock(em, planned.flatMap(({ shipments }) => shipments.flatMap((s) => s.lines.map((l) => ({ productId: l.productId, locationId: s.locationId })))));
-    const granted: typeof planned = [];
+    const transitions: TransitionRow[] = [];
+    const decisions: { orderId: string; plan: AllocationPlan }[] = [];
     const losers: PendingOrder[] = [];
-    for (const x of planned) {
-      if (plans.get(x.p.order.id)!.shipments.some((s) => s.transfers?.length)) {
-        losers.push(x.p); // transfers to a pickup store are booked order by order (allocateOpenLines)
-      } else if (!x.shipments.length) {
-        statuses.set(x.p.order.id, OS.BACKORDERED);
-        transitions.push({ orderId: x.p.order.id, foId: null, from: OS.CREATED, to: OS.BACKORDERED, reason: 'no location can fulfil the order now' });
-      } else if (batch.take(x.p.order.id, x.shipments.flatMap((s) => s.lines.map((l) => ({ productId: l.productId, locationId: s.locationId, quantity: l.quantity, fulfillmentOrderLineId: l.id }))))) {
-        granted.push(x);
-        const covered = new Map<string, number>();
-        for (const s of x.shipments) for (const l of s.lines) covered.set(l.orderLineId, (covered.get(l.orderLineId) ?? 0) + l.quantity);
-        const stillOpen = x.p.lines.some((l) => (covered.get(l.id) ?? 0) < l.quantity);
-        for (const s of x.shipments) transitions.push({ orderId: x.p.order.id, foId: s.id, from: null, to: FO.PENDING, reason: 'allocated' });
-        const next = stillOpen ? OS.BACKORDERED : OS.ALLOCATED;
-        statuses.set(x.p.order.id, next);
-        transitions.push({ orderId: x.p.order.id, foId: null, from: OS.CREATED, to: next, reason: stillOpen ? 'partly allocated; the rest waits for stock' : null });
-      } else losers.push(x.p);
+    if (page) {
+      const written = new Set(pending.map((p) => p.order.id));
+      const fos = page.fulfillments.filter((f) => written.has(f.orderId));
+      if (fos.length) {
+        await sql(em, `
+          WITH fo AS (
+            INSERT INTO fulfillment_order (id, order_id, location_id, method)
+            SELECT v.id, v.order_id, v.location_id, v.method FROM json_to_recordset($1::json) AS v(n int, id uuid, order_id uuid, location_id uuid, method text) ORDER BY v.n)
+          INSERT INTO fulfillment_order_line (id, fulfillment_order_id, order_line_id, product_id, sku, quantity)
+          SELECT v.id, v.fo_id, v.order_line_id, v.product_id, v.sku, v.quantity
+            FROM json_to_recordset($2::json) AS v(n int, id uuid, fo_id uuid, order_line_id uuid, product_id uuid, sku text, quantity int) ORDER BY v.n`,
+        [recordset(fos, (f) => ({ id: f.id, order_id: f.orderId, location_id: f.locationId, method: f.method })),
+          recordset(fos.flatMap((f) => f.lines.map((l) => ({ ...l, foId: f.id }))), (l) => ({ id: l.id, fo_id: l.foId, order_line_id: l.orderLineId, product_id: l.productId, sku: l.sku, quantity: l.quantity }))]);
+      }
+      events.push(...await page.batch.write(em, actor, written));
+      for (const p of pending) {
+        decisions.push({ orderId: p.order.id, plan: plans.get(p.order.id)! });
+        transitions.push({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` });
+        const status = page.statuses.get(p.order.id);
+        if (!status) {
+          losers.push(p);
+          continue;
+        }
+        for (const f of fos) if (f.orderId === p.order.id) transitions.push({ orderId: p.order.id, foId: f.id, from: null, to: FO.PENDING, reason: 'allocated' });
+        transitions.push({ orderId: p.order.id, foId: null, from: OS.CREATED, to: status, reason: page.reasons.get(p.order.id) ?? null });
+        events.push({ type: 'orderUpdated', orderId: p.order.id, status, version: 2 });
+      }
+    } else {
+      for (const p of pending) transitions.push({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` });
+      losers.push(...pending); // no page planning: each order is allocated alone
     }
-    const fos = granted.flatMap((x) => x.shipments.map((s) => ({ ...s, orderId: x.p.order.id })));
-    if (fos.length) {
-      await sql(em, `INSERT INTO fulfillment_order (id, order_id, location_id, method)
-                     SELECT v.id, v.order_id, v.location_id, v.method FROM json_to_recordset($1::json) AS v(n int, id uuid, order_id uuid, location_id uuid, method text) ORDER BY v.n`,
-      [recordset(fos, (f) => ({ id: f.id, order_id: f.orderId, location_id: f.locationId, method: f.method }))]);
-      const fols = fos.flatMap((f) => f.lines.map((l) => ({ ...l, foId: f.id })));
-      await sql(em, `INSERT INTO fulfillment_order_line (id, fulfillment_order_id, order_line_id, product_id, sku, quantity)
-                     SELECT v.id, v.fo_id, v.order_line_id, v.product_id, v.sku, v.quantity
-                       FROM json_to_recordset($1::json) AS v(n int, id uuid, fo_id uuid, order_line_id uuid, product_id uuid, sku text, quantity int) ORDER BY v.n`,
-      [recordset(fols, (l) => ({ id: l.id, fo_id: l.foId, order_line_id: l.orderLineId, product_id: l.productId, sku: l.sku, quantity: l.quantity }))]);
-    }
-    events.push(...await batch.write(em, actor));
-    await this.recordTransitions(em, transitions.splice(0), actor);
+    // Routing decisions, history and events of the page in one statement (NOTIFY is delivered at commit). The
+    // decisions (several kB of trace each) go as one jsonb document: parsed once, not once more per decision.
+    await sql(em, `
+      WITH d AS (
+        INSERT INTO routing_decision (order_id, rule_set_id, rule_set_version, status, excluded_locations, decision, actor)
+        SELECT v.order_id, v.rule_set_id, v.rule_set_version, v.status, '{}', v.decision, $3
+          FROM jsonb_to_recordset($1::jsonb) AS v(n int, order_id uuid, rule_set_id text, rule_set_version int, status text, decision jsonb) ORDER BY v.n),
+      t AS (
+        INSERT INTO order_transition (order_id, fulfillment_order_id, from_status, to_status, actor, reason)
+        SELECT v.order_id, v.fo_id, v.from_status, v.to_status, $3, v.reason
+          FROM json_to_recordset($2::json) AS v(n int, order_id uuid, fo_id uuid, from_status text, to_status text, reason text) ORDER BY v.n)
+      SELECT count(pg_notify($4, e::text)) FROM json_array_elements($5::json) AS e`,
+    [recordset(decisions, ({ orderId, plan }) => ({ order_id: orderId, rule_set_id: plan.decision.trace.ruleSetId, rule_set_version: plan.decision.trace.ruleSetVersion,
+      status: plan.decision.status, decision: { ...plan.decision, geocodePrecision: plan.geocodePrecision } })),
+    recordset(transitions, (r) => ({ order_id: r.orderId, fo_id: r.foId, from_status: r.from, to_status: r.to, reason: r.reason })), actor,
+    NOTIFY_CHANNEL, JSON.stringify(events)]);
+
     for (const p of losers) {
+      if (!this.planner) {
+        await this.touch(em, p.order.id);
+        continue;
+      }
       try {
         await this.allocateOpenLines(em, p.order, actor, []);
       } catch (err) {
         if (!(err instanceof DomainError && err.code === 'INSUFFICIENT_STOCK')) throw err;
         await this.setOrderStatus(em, p.order, OS.BACKORDERED, actor, 'lost the race for stock; waits to be re-routed');
       }
+      await this.touch(em, p.order.id);
     }
+    for (const p of pending) results[p.index] = { orderId: p.order.id, created: true };
+    return results;
   }
 
-  private async recordTransitions(em: EntityManager, rows: TransitionRow[], actor: string): Promise<void> {
-    if (!rows.length) return;
-    await sql(em, `
-      INSERT INTO order_transition (order_id, fulfillment_order_id, from_status, to_status, actor, reason)
-      SELECT v.order_id, v.fo_id, v.from_status, v.to_status, $2, v.reason
-        FROM json_to_recordset($1::json) AS v(n int, order_id uuid, fo_id uuid, from_status text, to_status text, reason text)
-       ORDER BY v.n`,
-    [recordset(rows, (r) => ({ order_id: r.orderId, fo_id: r.foId, from_status: r.from, to_status: r.to, reason: r.reason })), actor]);
+  /**
+   * Locks the stock rows the page's plans use and grants each order all of its planned lines or none, in page
+   * order. Per granted (or unroutable) order: the status it ends in, with the reason, and its fulfilment orders (ids
+   * chosen here). An order without a status lost a race since the snapshot and is to be re-planned.
+   */
+  private async grantPage(em: EntityManager, pending: PendingOrder[], plans: Map<string, AllocationPlan>) {
+    const lineById = new Map(pending.flatMap((p) => p.lines.map((l) => [l.id, l])));
+    const planned = pending.map((p) => ({
+      p,
+      shipments: plans.get(p.order.id)!.shipments.map((s) => ({
+        id: randomUUID(), orderId: p.order.id, locationId: s.locationId, method: s.method,
+        lines: s.lines.map((l) => ({ id: randomUUID(), orderLineId: l.orderLineId, quantity: l.quantity, productId: lineById.get(l.orderLineId)!.productId, sku: lineById.get(l.orderLineId)!.sku })),
+      })),
+    }));
+    const batch = await ReservationBatch.lock(em, planned.flatMap(({ shipments }) => shipments.flatMap((s) => s.lines.map((l) => ({ productId: l.productId, locationId: s.locationId })))));
+    const statuses = new Map<string, OS>();
+    const reasons = new Map<string, string>();
+    const fulfillments: (typeof planned)[number]['shipments'] = [];
+    for (const { p, shipments } of planned) {
+      // Transfers to a pickup store are booked order by order (allocateOpenLines): left without a status here.
+      if (plans.get(p.order.id)!.shipments.some((s) => s.transfers?.length)) continue;
+      if (!shipments.length) {
+        statuses.set(p.order.id, OS.BACKORDERED);
+        reasons.set(p.order.id, 'no location can fulfil the order now');
+      } else if (batch.take(p.order.id, shipments.flatMap((s) => s.lines.map((l) => ({ productId: l.productId, locationId: s.locationId, quantity: l.quantity, fulfillmentOrderLineId: l.id }))))) {
+        fulfillments.push(...shipments);
+        const covered = new Map<string, number>();
+        for (const s of shipments) for (const l of s.lines) covered.set(l.orderLineId, (covered.get(l.orderLineId) ?? 0) + l.quantity);
+        const stillOpen = p.lines.some((l) => (covered.get(l.id) ?? 0) < l.quantity);
+        statuses.set(p.order.id, stillOpen ? OS.BACKORDERED : OS.ALLOCATED);
+        if (stillOpen) reasons.set(p.order.id, 'partly allocated; the rest waits for stock');
+      }
+    }
+    return { batch, statuses, reasons, fulfillments };
   }
 
   get(id: string): Promise<Order | null> {
