@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => unknown }>> = {
   availability: () => import('./availability'),
   fanout: () => import('./fanout'),
   'connector-budget': () => import('./connector-budget'),
+  'delivery-options': () => import('./delivery-options'),
   'sync-throughput': () => import('./sync-throughput'),
 };
 

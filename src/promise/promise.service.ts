@@ -143,15 +143,22 @@ export class PromiseService {
   private collectOptions(s: RoutingSnapshot, lines: RoutingOrderLine[], channel: string, point: { latitude: number; longitude: number },
     radiusKm: number, now: Date, method: 'PICKUP' | 'CURBSIDE'): DeliveryOption[] {
     const options: DeliveryOption[] = [];
+    // Local days of ready times, per zone: asked here in turn with routing's own "today" lookups, which would
+    // otherwise evict each other from routing's one-entry-per-zone cache on every store.
+    const days = new Map<string, string>();
     for (const store of s.network.locations) {
       if (!store.capabilities.includes(method)) continue;
       const km = haversineKm(point.latitude, point.longitude, store.latitude, store.longitude);
       if (km > radiusKm) continue;
-      // Transfers are off for orders (forOrders), so the store's own shelf is all that matters: route against it alone.
+      // Transfers are off for orders (forOrders), so the store's own shelf is all that matters: route against it
+      // alone, with the ATP of that shelf only (routing indexes every location holding a SKU on each call).
+      const shelf = { available: Object.fromEntries(lines.map((l) => [l.sku, { [store.code]: s.atp.available[l.sku]?.[store.code] ?? 0 }])) };
       const decision = route({ id: 'delivery-promise', channel, method, pickupLocationCode: store.code, lines, tags: [] },
-        s.atp, { locations: [store], products: s.network.products }, s.ruleSet, { now });
+        shelf, { locations: [store], products: s.network.products }, s.ruleSet, { now });
       if (decision.status !== 'ROUTED' || !decision.readyBy) continue;
-      const day = localDate(new Date(decision.readyBy), store.timeZone);
+      const dayKey = `${decision.readyBy}|${store.timeZone}`;
+      let day = days.get(dayKey);
+      if (day === undefined) days.set(dayKey, (day = localDate(new Date(decision.readyBy), store.timeZone)));
       options.push({
         method, serviceLevel: null, carrierServiceCode: null, carrier: null, locationCode: store.code, locationName: store.name ?? null,
         distanceKm: Math.round(km * 1000) / 1000, earliestDelivery: day, latestDelivery: day, readyBy: decision.readyBy, price: '0.00',
