@@ -1,5 +1,4 @@
 import { createWriteStream, readFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HISTORY_TIME_ZONE, generateHistory, type HistoryOptions } from './history-generator';
 import { localDate } from './time';
@@ -80,27 +79,44 @@ async function runGenerate(values: Record<string, string | boolean | string[] | 
     throw new SimulationInputError('--generate', undefined, (e as Error).message);
   }
   const file = typeof values.out === 'string' && values.out !== '-' ? values.out : undefined;
-  const sink = file ? createWriteStream(file) : out;
+  let sink: NodeJS.WritableStream = out;
+  let failure: Error | undefined;
+  // Resolves on the first of `events`, leaving no listener behind (a long history waits for 'drain' many times).
+  const settled = (events: string[]) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        events.forEach((ev) => sink.removeListener(ev, done));
+        resolve();
+      };
+      events.forEach((ev) => sink.on(ev, done));
+    });
+  if (file) {
+    sink = createWriteStream(file);
+    sink.on('error', (e: Error) => (failure ??= e));
+    await settled(['open', 'error']);
+  }
   let count = 0;
   let first: string | undefined;
   let last: string | undefined;
   let busiest = { day: '', orders: 0 };
   let day = { day: '', orders: 0 };
-  try {
-    for (const o of orders) {
-      if (!sink.write(historyLine(o) + '\n')) await once(sink, 'drain');
-      count++;
-      first ??= o.placedAt;
-      last = o.placedAt;
-      const d = localDate(new Date(o.placedAt), DEFAULT_HISTORY_TIME_ZONE);
-      day = d === day.day ? { day: d, orders: day.orders + 1 } : { day: d, orders: 1 };
-      if (day.orders > busiest.orders) busiest = { ...day };
+  for (const o of orders) {
+    if (failure) break;
+    if (!sink.write(historyLine(o) + '\n')) await settled(['drain', 'error', 'close']);
+    count++;
+    first ??= o.placedAt;
+    last = o.placedAt;
+    const d = localDate(new Date(o.placedAt), DEFAULT_HISTORY_TIME_ZONE);
+    day = d === day.day ? { day: d, orders: day.orders + 1 } : { day: d, orders: 1 };
+    if (day.orders > busiest.orders) busiest = { ...day };
+  }
+  if (file) {
+    if (!failure) {
+      const closed = settled(['close']);
+      sink.end();
+      await closed;
     }
-  } finally {
-    if (file) {
-      (sink as NodeJS.WritableStream).end();
-      await once(sink, 'close');
-    }
+    if (failure) throw Object.assign(new Error(`cannot write ${file}: ${failure.message}`), { io: true });
   }
   if (file) {
     const summary = { orders: count, seed: opts.seed, first: first ?? null, last: last ?? null, busiestDay: busiest.day || null, busiestDayOrders: busiest.orders, out: file };

@@ -102,4 +102,5 @@ test('usage and input mistakes exit 2 with the file and line named; unreadable f
   expect(await run(['--generate', 'many'])).toMatchObject({ code: 2, out: expect.stringContaining('--generate') });
   expect(await run(['--generate', '10', '--from', '2025-02-30x'])).toMatchObject({ code: 2, out: expect.stringContaining('from') });
   expect(await run(['--bogus'])).toMatchObject({ code: 2 });
+  expect(await run(['--generate', '10', '--out', join(dir, 'no-such-dir', 'h.jsonl')])).toMatchObject({ code: 1, out: expect.stringContaining('cannot write') });
 });
