@@ -13,7 +13,10 @@ export function greedyPlan(p: PreparedInstance): OrderPlan[] {
   return p.inst.orders.map((o, oi) => {
     const need = new Map(p.demand[oi]);
     const shipments: OrderPlan['shipments'] = [];
-    const covers = (li: number) => [...need].every(([sku, q]) => (stock[li].get(sku) ?? 0) >= q);
+    const covers = (li: number) => {
+      for (const [sku, q] of need) if ((stock[li].get(sku) ?? 0) < q) return false;
+      return true;
+    };
     let best = -1;
     for (let li = 0; li < nLoc; li++) {
       if (capLeft[li] <= 0 || !covers(li)) continue;

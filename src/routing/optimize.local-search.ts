@@ -148,6 +148,55 @@ export class PlanSearch {
     return passes;
   }
 
+  /**
+   * Ruin and recreate: takes a few orders that compete for the same stock or locations out (one that is short or
+   * split, and orders holding what it wants), puts them back one by one in a random order, each in its best way,
+   * and keeps the result only if those orders got cheaper together. Escapes the local optima of `improve`.
+   * `random` returns numbers in [0, 1) (seeded by the caller, so runs are reproducible). Returns accepted moves,
+   * or −1 when no order is short or split (nothing to try).
+   */
+  perturb(opts: LocalSearchOptions & { random: () => number; group?: number }): number {
+    const m = opts.pairCandidates ?? 12;
+    const size = opts.group ?? 6;
+    let accepted = 0;
+    const troubled: number[] = [];
+    for (let oi = 0; oi < this.nO; oi++) if (this.unfilledOf(oi) > 0 || this.alloc[oi].length > 1) troubled.push(oi);
+    if (troubled.length === 0) return -1; // every order whole and complete: nothing to ruin
+    for (let iter = 0; Date.now() < opts.deadline; iter++) {
+      const seed = troubled[Math.floor(opts.random() * troubled.length)];
+      const group = new Set([seed]);
+      const skus = this.orderSkus[seed];
+      const cands = this.cands[seed];
+      for (let i = 0; i < cands.length && group.size < size; i++) {
+        const l = cands[i];
+        for (const s of skus) for (const v of this.holders.get(l * this.nSkuKey + s) ?? []) if (group.size < size && opts.random() < 0.5) group.add(v);
+        if (this.capLeft[l] <= 0) for (const v of this.atLoc[l]) if (group.size < size && opts.random() < 0.3) group.add(v);
+      }
+      if (group.size < 2) continue;
+      const members = [...group];
+      const before = members.reduce((a, oi) => a + this.orderCost[oi], 0);
+      const old = members.map((oi) => this.unassign(oi));
+      for (let i = members.length - 1; i > 0; i--) {
+        const j = Math.floor(opts.random() * (i + 1));
+        [members[i], members[j]] = [members[j], members[i]];
+      }
+      let after = 0;
+      for (const oi of members) {
+        const best = this.bestInsert(oi, m);
+        this.assign(oi, best.allocs);
+        after += best.cost;
+      }
+      if (after < before - 1e-9) {
+        accepted++;
+        continue;
+      }
+      for (const oi of members) this.unassign(oi);
+      const order = [...group];
+      order.forEach((oi, k) => this.assign(oi, old[k]));
+    }
+    return accepted;
+  }
+
   private positionOf(oi: number, sku: string): number {
     const s = this.skuIndex.get(sku);
     return s === undefined ? -1 : this.orderSkus[oi].indexOf(s);

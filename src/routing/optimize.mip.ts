@@ -87,13 +87,18 @@ export function buildMip(p: PreparedInstance, opts: BuildOptions = {}): BuiltMip
     });
     return stocking;
   };
-  const allowed = p.demand.map((d, oi) => {
-    const stocking = stockingOf(d);
+  const stockingByOrder = p.demand.map(stockingOf);
+  const allowed = p.demand.map((_d, oi) => {
+    const stocking = [...stockingByOrder[oi]];
     const k = opts.maxLocationsPerOrder;
     if (k === undefined || stocking.length <= k) return stocking;
     pruned = true;
     stocking.sort((a, b) => p.shipCost[oi][a] - p.shipCost[oi][b] || a - b);
-    return [...new Set([...stocking.slice(0, k), ...(opts.keep?.(oi) ?? [])])].sort((a, b) => a - b);
+    // Also the two cheapest sources of each SKU, so that every line has somewhere to come from in the first LP
+    // (column generation adds the rest where the LP would gain).
+    const perSku: number[] = [];
+    for (const sku of p.demand[oi].keys()) perSku.push(...stocking.filter((li) => (p.stock[li].get(sku) ?? 0) > 0).slice(0, 2));
+    return [...new Set([...stocking.slice(0, k), ...perSku, ...(opts.keep?.(oi) ?? [])])].sort((a, b) => a - b);
   });
   const splitOn = inst.splitPenalty > 0;
 
@@ -134,7 +139,7 @@ export function buildMip(p: PreparedInstance, opts: BuildOptions = {}): BuiltMip
     for (const [sku, have] of m) if (have > 0 && (demandBySku.get(sku) ?? 0) > have) rowInfo.stock.set(`${li}:${sku}`, newRow(-Infinity, have));
   });
   const couldUse = inst.locations.map(() => 0);
-  for (const d of p.demand) for (const li of stockingOf(d)) couldUse[li]++;
+  for (const stocking of stockingByOrder) for (const li of stocking) couldUse[li]++;
   p.capacity.forEach((cap, li) => {
     if (Number.isFinite(cap) && couldUse[li] > cap) rowInfo.capacity[li] = newRow(-Infinity, cap);
   });
@@ -150,9 +155,10 @@ export function buildMip(p: PreparedInstance, opts: BuildOptions = {}): BuiltMip
   const addPair = (oi: number, li: number) => {
     const key = `${oi}:${li}`;
     if (yCols.has(key)) return;
+    // Entries in increasing row order (capacity rows precede "ships at all" rows), as CSC wants them.
     const yEntries: [number, number][] = [];
-    if (splitOn) yEntries.push([rowInfo.shipsAtAll[oi], -1]);
     if (rowInfo.capacity[li] >= 0) yEntries.push([rowInfo.capacity[li], 1]);
+    if (splitOn) yEntries.push([rowInfo.shipsAtAll[oi], -1]);
     const y = newCol(p.shipCost[oi][li] + inst.splitPenalty, 1, true, yEntries);
     yCols.set(key, y);
     yByOrder[oi].push([li, y]);
@@ -197,7 +203,6 @@ export function buildMip(p: PreparedInstance, opts: BuildOptions = {}): BuiltMip
     }
     return { starts, indices: Int32Array.from(idx), values: Float64Array.from(val) };
   };
-  for (const e of colEntries) e.sort((a, b) => a[0] - b[0]);
   const numCols = colCost.length;
   const numRows = rowLower.length;
   const csc = toCsc(0, numCols);

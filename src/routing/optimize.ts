@@ -15,8 +15,8 @@ export interface OptimizeOptions {
   /** false skips the MIP and returns the greedy plan (and the trivial bound). */
   useSolver?: boolean;
   /**
-   * Candidate locations per order in the MIP: the N cheapest that stock any of its SKUs, plus those of the greedy
-   * plan (default 6; Infinity for the full model). Pruning keeps large batches tractable; when it drops anything,
+   * Candidate locations per order in the first LP: the N cheapest that stock any of its SKUs, the two cheapest of
+   * each SKU, plus those of the greedy plan (default 3; Infinity for the full model). Column generation adds more. Pruning keeps large batches tractable; when it drops anything,
    * `bound` falls back to bounds valid for the full problem and the solver's own bound is `restrictedBound`.
    */
   maxLocationsPerOrder?: number;
@@ -102,17 +102,32 @@ export async function optimize(input: OptimizeInstanceInput, opts: OptimizeOptio
 
   const locIndex = new Map(inst.locations.map((l, i) => [l.code, i]));
   const mip = buildMip(p, {
-    maxLocationsPerOrder: opts.maxLocationsPerOrder ?? 6,
+    maxLocationsPerOrder: opts.maxLocationsPerOrder ?? 3,
     keep: (oi) => greedy[oi].shipments.map((s) => locIndex.get(s.location)!),
   });
   pruned = mip.pruned;
-  const session = startSolver(mip.model, { lpTimeLimitSec: Math.max(0.001, (timeLimitMs * 0.85) / 1000), hardDeadline });
+  // The LP gets most of the time limit; what is left goes to rounding it, the MIP and local search.
+  const lpDeadline = Math.min(hardDeadline, t0 + timeLimitMs * 0.75);
+  const session = startSolver(mip.model, { lpTimeLimitSec: Math.max(0.001, (lpDeadline - Date.now()) / 1000), hardDeadline });
+  let lpSettled = false;
+  void session.lp.then(() => (lpSettled = true));
+  const random = seededRandom(0x5eed);
   let usedSolver = false;
   try {
     // While the worker solves the LP, improve the greedy plan here (the machine has a second core).
     const search = new PlanSearch(p);
     search.load(greedy);
     search.improve({ deadline: until(0.25) });
+    // Then ruin-and-recreate until the LP answers, in slices so that its message is seen.
+    // Nothing accepted for a while (up to ~2 s on big batches) or nothing to try: stop and wait for the LP.
+    const patience = Math.min(40, Math.max(4, Math.ceil(inst.orders.length / 25)));
+    for (let idle = 0; idle < patience && !lpSettled && Date.now() < lpDeadline; ) {
+      const slice = Math.min(lpDeadline, Date.now() + 50);
+      const moves = search.perturb({ deadline: slice, random });
+      idle = moves > 0 ? 0 : moves < 0 ? patience : idle + 1;
+      search.improve({ deadline: Math.min(lpDeadline, Date.now() + 20) });
+      await new Promise((r) => setImmediate(r));
+    }
     let best = { plan: greedy, cost: greedyEval.cost, solver: 'greedy' as OptimizeResult['solver'] };
     const consider = (plan: OrderPlan[], solver: OptimizeResult['solver']) => {
       const ev = evaluatePlan(p, plan);
@@ -137,10 +152,10 @@ export async function optimize(input: OptimizeInstanceInput, opts: OptimizeOptio
         bound = constant + blocks;
         boundSource = 'lp';
       }
-      if (gains.size === 0 || Date.now() > until(0.6) || round >= 50) break;
+      if (gains.size === 0 || Date.now() > lpDeadline || round >= 50) break;
       const pairs: [number, number][] = [];
       for (const [oi, g] of gains) for (const [li] of g.sort((a, b) => a[1] - b[1]).slice(0, 3)) pairs.push([oi, li]);
-      lp = await session.extend(mip.extend(pairs), Math.max(0.05, (until(0.7) - Date.now()) / 1000));
+      lp = await session.extend(mip.extend(pairs), Math.max(0.05, (lpDeadline - Date.now()) / 1000));
     }
     if (lastLp?.colValue) {
       if (pruned && lastLp.objective !== undefined) restrictedBound = lastLp.objective;
@@ -149,6 +164,8 @@ export async function optimize(input: OptimizeInstanceInput, opts: OptimizeOptio
         const rounded = new PlanSearch(p);
         rounded.construct({ deadline: until(0.5), preference: (oi) => mip.shipmentValues(colValue, oi) });
         rounded.improve({ deadline: until(0.3) });
+        rounded.perturb({ deadline: until(0.3), random });
+        rounded.improve({ deadline: until(0.2) });
         consider(rounded.plan(), 'highs');
       }
     }
@@ -173,7 +190,14 @@ export async function optimize(input: OptimizeInstanceInput, opts: OptimizeOptio
       // A last polish of whatever won (cheap when it is already locally optimal).
       const polish = new PlanSearch(p);
       polish.load(best.plan);
-      polish.improve({ deadline: Math.min(hardDeadline, Math.max(Date.now() + 20, softDeadline)) });
+      const end = Math.min(hardDeadline, Math.max(Date.now() + 20, softDeadline));
+      polish.improve({ deadline: end });
+      for (let idle = 0; idle < patience && Date.now() < end && !closeEnough(polish.totalCost()); ) {
+        const moves = polish.perturb({ deadline: Math.min(end, Date.now() + 50), random });
+        if (moves < 0) break;
+        idle = moves > 0 ? 0 : idle + 1;
+        polish.improve({ deadline: end });
+      }
       consider(polish.plan(), best.solver);
     }
     if (!optimal && best.cost - bound <= 1e-9 * Math.max(1, Math.abs(best.cost))) optimal = true;
@@ -181,4 +205,16 @@ export async function optimize(input: OptimizeInstanceInput, opts: OptimizeOptio
   } finally {
     session.close();
   }
+}
+
+/** Small deterministic PRNG (mulberry32) for the local search's random choices. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -107,7 +107,7 @@ describe('optimize', () => {
         expect(r.cost).toBeGreaterThanOrEqual(exact - 1e-6);
         expect(r.cost).toBeLessThanOrEqual(r.greedyCost + 1e-9);
       }),
-      { numRuns: 15 },
+      { numRuns: 10 },
     );
   });
 
