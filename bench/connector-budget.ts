@@ -50,6 +50,7 @@ function requestedAdmissionMinimalMs(queries: Array<{ requested: number; charged
   return t;
 }
 
+// BENCH_ORDERS, BENCH_ROUNDS; BENCH_VENDORS=shopify,amazon,magento picks vendors (default all).
 const N = Number(process.env.BENCH_ORDERS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SEED = 42;
@@ -66,6 +67,7 @@ async function shopify(): Promise<Round> {
   const sb = await startShopifySandbox({ seed: SEED, clock, backlog: N, backlogHours: 24, ordersPerHour: 0, costAdmission: 'requested' });
   try {
     await clock.sleep(10_000); // the connector reads up to now − 5 s
+    sb.store.orders(); // the simulator generates its backlog now, not inside the first timed request
     const conn = openConnection(shopifyConnector, { ...sb.connection, clock });
     const t0 = clock.now();
     const { records } = await conn.readAll('orders');
@@ -81,6 +83,7 @@ async function amazon(): Promise<Round> {
   const sb = await startAmazonSandbox({ seed: SEED, clock, backlog: N, backlogHours: 24, ordersPerHour: 0 });
   try {
     await clock.sleep(180_000); // SP-API serves orders updated at least two minutes ago: let the last ones settle
+    sb.store.orders(); // the simulator generates its backlog now, not inside the first timed request
     const conn = openConnection(amazonConnector, { ...sb.connection, clock });
     const t0 = clock.now();
     const { records } = await conn.readAll('orders');
@@ -98,6 +101,7 @@ async function magento(): Promise<Round> {
   const sb = await startMagentoSandbox({ seed: SEED, clock, backlog: N, backlogHours: 24, ordersPerHour: 0, requestsPerMinute: rpm });
   try {
     await clock.sleep(10_000); // the connector reads up to now − 5 s
+    sb.store.orders(); // the simulator generates its backlog now, not inside the first timed request
     const conn = openConnection(magentoConnector, { config: { ...sb.connection.config, pageSize: 100, requestsPerMinute: rpm }, credentials: sb.connection.credentials, clock });
     const t0 = clock.now();
     const { records } = await conn.readAll('orders');
@@ -111,7 +115,8 @@ async function magento(): Promise<Round> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(): Promise<void> {
-  const vendors: Array<[string, () => Promise<Round>]> = [['shopify', shopify], ['amazon', amazon], ['magento', magento]];
+  const only = (process.env.BENCH_VENDORS ?? '').split(',').filter(Boolean);
+  const vendors = ([['shopify', shopify], ['amazon', amazon], ['magento', magento]] as Array<[string, () => Promise<Round>]>).filter(([name]) => !only.length || only.includes(name));
   for (const [name, pull] of vendors) {
     const rounds: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {

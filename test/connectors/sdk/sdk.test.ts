@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import { VirtualClock } from '../../../src/connectors/sdk/clock';
 import { addDecimal, sumDecimal } from '../../../src/connectors/sdk/decimal';
 import { HttpClient, retryAfterMs } from '../../../src/connectors/sdk/http-client';
+import JSONbig from 'json-bigint';
 import { idString, parseJsonSafe } from '../../../src/connectors/sdk/json';
+import { fixtureText } from '../fixtures';
 import { linkHeaderNext, offsetNext } from '../../../src/connectors/sdk/paginators';
 import { CostBucketLimiter, FixedWindowLimiter, TokenBucketLimiter } from '../../../src/connectors/sdk/rate-limit';
 import { money, toUtcIso } from '../../../src/connectors/sdk/time';
@@ -14,6 +16,16 @@ describe('json', () => {
   test('integers above 2^53 stay exact; others are numbers', () => {
     expect(parseJsonSafe('{"id":820982911946154508,"n":12,"p":1.5,"a":[9007199254740993]}')).toEqual({ id: '820982911946154508', n: 12, p: 1.5, a: ['9007199254740993'] });
     expect(JSON.parse('{"id":820982911946154508}').id).not.toBe(820982911946154508n.toString()); // what we avoid
+  });
+  test('the native fast path gives exactly what the exact parser gives (vendor fixtures and edge cases)', () => {
+    const exact = JSONbig({ storeAsString: true });
+    const texts = [
+      ...['order-1.json', 'order-6.json', 'refund-1.json', 'inventory_level-1.json', 'fulfillment_order-3.json'].map((f) => fixtureText(`shopify/rest-2026-07/${f}`)),
+      fixtureText('amazon/OrderChangeNotification.json'),
+      '{"p":-12345.67890123456,"q":123456789012345,"r":1234567890123456,"s":"12345678901234567890","t":1e5,"u":[0.5,-0]}',
+    ];
+    for (const t of texts) expect(parseJsonSafe(t)).toEqual(structuredClone(exact.parse(t)));
+    expect(() => parseJsonSafe('{"a":1e400}')).toThrow(expect.objectContaining({ code: 'MALFORMED_PAYLOAD' }));
   });
   test('truncated JSON is MALFORMED_PAYLOAD, not retryable', () => {
     expect(() => parseJsonSafe('{"a":[1,2', { operation: 'op', stream: 's' })).toThrow(expect.objectContaining({ code: 'MALFORMED_PAYLOAD', retryable: false, stream: 's' }));
