@@ -6,6 +6,7 @@ import { createServices, type Services } from '../../src/services';
 import { createLogger } from '../../src/logger';
 import { assertStockInvariants, count, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
 import { restOrders, restOrderToGql, THROTTLE_STATUS } from '../connectors/shopify/shopify-fixtures';
+import { describeSyncFaults } from './sync-fault-matrix';
 
 const HOST = 'https://sync-test.myshopify.test';
 const GQL = '/admin/api/2026-07/graphql.json';
@@ -116,40 +117,23 @@ describe('incremental sync', () => {
   });
 });
 
-describe('fault matrix (Shopify orders, fault on page 2)', () => {
-  const faults: Array<[string, (i: nock.Interceptor) => void, 'SUCCEEDED' | 'FAILED']> = [
-    ['429 then success (Retry-After honoured)', (i) => { i.reply(429, { errors: 'throttled' }, { 'retry-after': '0' }); nock(HOST).post(GQL, (b) => b.variables?.after === 'page-2').reply(200, gqlPage([restOrderToGql(restOrder('9', minutesAgo(30)))], null)); }, 'SUCCEEDED'],
-    ['500 every time', (i) => { i.times(5).reply(500, 'oops'); }, 'FAILED'],
-    ['503 every time', (i) => { i.times(5).reply(503, 'unavailable'); }, 'FAILED'],
-    ['timeout', (i) => { i.times(5).delay(3000).reply(200, gqlPage([], null)); }, 'FAILED'],
-    ['connection reset', (i) => { i.times(5).replyWithError({ code: 'ECONNRESET', message: 'socket hang up' }); }, 'FAILED'],
-    ['malformed JSON', (i) => { i.reply(200, '{"data": {"orders": {"nodes": [', { 'content-type': 'application/json' }); }, 'FAILED'],
-    ['truncated page (record missing fields)', (i) => { i.reply(200, gqlPage([{ id: 'gid://shopify/Order/77', updatedAt: minutesAgo(30) }], null)); }, 'FAILED'],
-  ];
-
-  test.each(faults)('%s → no unhandled error, page 1 committed whole, cursor at page 1, clean resume', async (label, fault, expected) => {
-    const name = `fault-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`;
-    // A short timeout only where the fault is a timeout: elsewhere a slow CI machine must not time out by itself.
-    const c = await shopifyConnection(name, label === 'timeout' ? { config: { shop: 'sync-test', baseUrl: HOST, startAt: minutesAgo(24 * 60), timeoutMs: 1000 } } : {});
-    servePages(['1', '2', '3'], [], fault);
-    const run = await s.sync.runner.run(c.id, { stream: 'orders', trigger: 'MANUAL' });
-    expect(run.status).toBe(expected);
-    const orders = async () => (await t.db.dataSource.query(`SELECT count(*)::int AS n FROM orders WHERE channel = $1`, [name]))[0].n;
-    expect(await orders()).toBe(expected === 'SUCCEEDED' ? 4 : 3);
-    if (expected === 'FAILED') {
-      const [{ cursor }] = await t.db.dataSource.query(`SELECT cursor FROM sync_cursor WHERE connection_id = $1`, [c.id]);
-      expect(cursor.window.pageToken).toBe('page-2'); // resumes at the failed page, not past it
-      nock.cleanAll();
-      nock(HOST).post(GQL, (b) => b.variables?.after === 'page-2').reply(200, gqlPage([restOrderToGql(restOrder('4', minutesAgo(30)))], null));
-      nock(HOST).persist().post(GQL, (b) => b.variables?.after == null).reply(200, gqlPage([], null)); // the next (empty) window
-      const resumed = await s.sync.runner.run(c.id, { stream: 'orders', trigger: 'MANUAL' });
-      expect(resumed).toMatchObject({ status: 'SUCCEEDED', created: 1 });
-      expect(await orders()).toBe(4);
-    }
-    const [{ dup }] = await t.db.dataSource.query(`SELECT count(*)::int AS dup FROM (SELECT external_id FROM orders GROUP BY channel, external_id HAVING count(*) > 1) d`);
-    expect(dup).toBe(0);
-  });
-});
+// The fault matrix (throttle, 500, 503, timeout, connection reset, malformed JSON, truncated page) through the
+// table-driven helper every connector shares (the other five are in sync-faults.test.ts).
+describeSyncFaults('Shopify orders', {
+  kind: 'shopify', stream: 'orders', entity: 'ORDER',
+  config: { shop: 'sync-test', baseUrl: HOST },
+  credentials: { accessToken: 'shpat_secret_token', webhookSecret: SECRET },
+  record: (id, updatedAt) => restOrderToGql(restOrder(id, updatedAt)),
+  broken: (id) => ({ id: `gid://shopify/Order/${id}`, updatedAt: minutesAgo(30) }),
+  token: 'page-2',
+  request: (page) => nock(HOST).post(GQL, (b) => (page ? b.variables?.after === 'page-2' : b.variables?.after == null)),
+  reply: (_page, nodes, more) => [200, gqlPage(nodes, more ? 'page-2' : null)],
+  throttle: (i) => {
+    i.reply(429, { errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.' }, { 'retry-after': '2.0' });
+    return { waitMs: 2000 };
+  },
+  errorBody: () => ({ errors: 'Internal Server Error' }),
+}, () => t);
 
 describe('webhooks', () => {
   const sign = (body: string) => hmacSha256(SECRET, body).toString('base64');
