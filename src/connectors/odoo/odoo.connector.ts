@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CanonicalShipment, CanonicalStockLevel, CreateOrderCommand, CreateShipmentCommand, SetStockCommand } from '../sdk/canonical';
+import type { CreateReturnCommand } from '../sdk/returns';
 import { ConnectorError } from '../sdk/connector-error';
 import { baseConfigSchema, type ConnectorContext, defineConnector } from '../sdk/connector';
 import { headerAuth } from '../sdk/auth';
@@ -313,6 +314,44 @@ async function applyCount(ctx: Ctx, cmd: SetStockCommand) {
   return { externalId: String(quantId) };
 }
 
+/**
+ * A return through Odoo's return wizard (`stock.return.picking`), as a user does it on a delivery: the wizard is
+ * created on the done delivery of the order at the receiving location, its lines get the returned quantities, and
+ * `action_create_returns` opens the incoming picking (Odoo 17+). The delivery is found by the order's id in the
+ * sale order's `origin` (where `createOrder` writes the channel order). Idempotent by the RMA, which is written into
+ * the return's origin: a resend finds that picking and creates nothing.
+ */
+async function returnPicking(ctx: Ctx, cmd: CreateReturnCommand) {
+  const op = 'stock.return.picking.action_create_returns';
+  const done = await searchRead<{ id: number }>(ctx, 'stock.picking', [['picking_type_code', '=', 'incoming'], ['origin', 'ilike', cmd.reference]], ['id'], { limit: 1 });
+  if (done.length) return { externalId: String(done[0].id), warnings: [`return ${cmd.reference} already exists in Odoo`] };
+  const location = Number(cmd.externalLocationId);
+  if (!Number.isInteger(location)) throw new ConnectorError({ code: 'CONFIG', message: `Odoo return location must be a stock.location id, got ${cmd.externalLocationId}`, retryable: false, operation: op, record: cmd.reference });
+  const domain: unknown[] = [OUTGOING, ['state', '=', 'done'], ['location_id', 'child_of', location]];
+  if (cmd.orderExternalId) domain.push(['sale_id.origin', 'ilike', cmd.orderExternalId]);
+  const deliveries = await searchRead<{ id: number; name: string }>(ctx, 'stock.picking', domain, ['name'], { order: 'id desc', limit: 20 });
+  if (!deliveries.length) throw new ConnectorError({ code: 'VENDOR', message: `Odoo has no done delivery of order ${cmd.orderExternalId ?? '?'} from location ${location} to return (${cmd.reference})`, retryable: false, operation: op, record: cmd.reference });
+  const products = await productIds(ctx, cmd.lines.map((l) => l.sku));
+  for (const delivery of deliveries) {
+    const [wizard] = await odooCall<number[]>(ctx, 'stock.return.picking', 'create', { vals_list: [{ picking_id: delivery.id }], context: { active_id: delivery.id, active_ids: [delivery.id], active_model: 'stock.picking' } });
+    const lines = await searchRead<{ id: number; product_id: [number, string] | false; quantity: number }>(ctx, 'stock.return.picking.line', [['wizard_id', '=', wizard]], ['product_id', 'quantity']);
+    const want = new Map(cmd.lines.map((l) => [products.get(l.sku)!, l.quantity]));
+    const covered = [...want.keys()].every((p) => lines.some((l) => l.product_id && l.product_id[0] === p));
+    if (!covered) continue; // this delivery did not carry every returned product: try an older one
+    for (const l of lines) {
+      const q = l.product_id ? want.get(l.product_id[0]) ?? 0 : 0;
+      if (l.product_id) want.delete(l.product_id[0]);
+      await odooCall(ctx, 'stock.return.picking.line', 'write', { ids: [l.id], vals: { quantity: q } }, { idempotent: true });
+    }
+    const action = await odooCall<{ res_id?: number } | null>(ctx, 'stock.return.picking', 'action_create_returns', { ids: [wizard] });
+    const id = action && typeof action === 'object' ? action.res_id : undefined;
+    if (typeof id !== 'number') throw new ConnectorError({ code: 'MALFORMED_PAYLOAD', message: `${op} returned ${JSON.stringify(action)}`, retryable: false, operation: op, record: cmd.reference });
+    await odooCall(ctx, 'stock.picking', 'write', { ids: [id], vals: { origin: `Return of ${delivery.name} (${cmd.reference})` } }, { idempotent: true });
+    return { externalId: String(id) };
+  }
+  throw new ConnectorError({ code: 'VENDOR', message: `no done delivery of order ${cmd.orderExternalId ?? '?'} carried all of ${cmd.lines.map((l) => l.sku).join(', ')} (${cmd.reference})`, retryable: false, operation: op, record: cmd.reference });
+}
+
 const DAY = 86_400_000;
 
 export const odooConnector = defineConnector<OdooConfig, OdooCredentials>({
@@ -389,6 +428,7 @@ export const odooConnector = defineConnector<OdooConfig, OdooCredentials>({
     },
     createOrder: (ctx, cmd) => createSaleOrder(ctx, cmd),
     createShipment: (ctx, cmd) => shipPicking(ctx, cmd),
+    createReturn: (ctx, cmd) => returnPicking(ctx, cmd),
     /** `sale.order.action_cancel` (also cancels its open deliveries); cancelling a cancelled order is a no-op. */
     async cancelOrder(ctx, cmd) {
       const id = Number(cmd.orderExternalId);

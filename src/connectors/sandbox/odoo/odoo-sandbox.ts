@@ -86,7 +86,9 @@ export async function startOdooSandbox(opts: OdooSandboxOptions): Promise<OdooSa
     if (!t) throw new OdooError(404, 'werkzeug.exceptions.NotFound', `model ${model} is not available in this sandbox`);
     return t;
   };
-  const now = () => Math.floor(store.now() / 1000) * 1000;
+  /** Record time: the clock's, or the due time of a step the sandbox is catching up on (so write_date never lies). */
+  let stepAt: number | undefined;
+  const now = () => stepAt ?? Math.floor(store.now() / 1000) * 1000;
   function insert(model: string, vals: Record<string, unknown>): Rec {
     const id = (seq.get(model) ?? 0) + 1;
     seq.set(model, id);
@@ -291,10 +293,13 @@ export async function startOdooSandbox(opts: OdooSandboxOptions): Promise<OdooSa
     if (shipAfter <= 0) return;
     for (const p of [...table('stock.picking').values()]) {
       if (p.picking_type_code !== 'outgoing' || p.location_id !== stock.id || p.state !== 'assigned') continue;
-      if (Date.parse(`${String(p.create_date).replace(' ', 'T')}Z`) + shipAfter > store.now()) continue;
+      const due = Date.parse(`${String(p.create_date).replace(' ', 'T')}Z`) + shipAfter;
+      if (due > store.now()) continue;
+      stepAt = due;
       for (const m of children('stock.move', 'picking_id', p.id)) touch(m, { quantity: m.product_uom_qty, picked: true });
       touch(p, { carrier_tracking_ref: `1Z${String(p.id).padStart(16, '0')}` });
       validate(p, {});
+      stepAt = undefined;
       store.pushes.shipments.push({ id: String(p.id), at: store.nowIso(), orderSeq: 0, orderId: String(p.sale_id), lines: children('stock.move', 'picking_id', p.id).map((m, i) => ({ lineIndex: i + 1, lineId: String(m.sale_line_id), sku: String(get('product.product', m.product_id)?.default_code), quantity: m.quantity as number })), carrier: 'UPS Ground', trackingNumber: String(p.carrier_tracking_ref), location: String(stock.id) });
     }
   }
