@@ -15,7 +15,7 @@ export async function run(sizes = [{ orders: 1000, locations: 50, limitS: 6 }, {
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     const name = `optimize-scale-${s.orders}x${s.locations}`;
     console.log(
-      `${name}: ${secs.toFixed(2)} s, status ${r.status}, cost ${r.cost.toFixed(2)}, bound ${r.bound.toFixed(2)} ` +
+      `${name}: ${secs.toFixed(2)} s, status ${r.status} (${r.solver}), cost ${r.cost.toFixed(2)}, bound ${r.bound.toFixed(2)} (${r.boundSource}) ` +
         `(gap ${(r.gap * 100).toFixed(3)} %), greedy ${r.greedyCost.toFixed(2)}, shipments ${r.shipments}, unfilled ${r.unfilledUnits}, ` +
         `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
     );
