@@ -152,7 +152,9 @@ export class PromiseService {
       if (km > radiusKm) continue;
       // Transfers are off for orders (forOrders), so the store's own shelf is all that matters: route against it
       // alone, with the ATP of that shelf only (routing indexes every location holding a SKU on each call).
-      const shelf = { available: Object.fromEntries(lines.map((l) => [l.sku, { [store.code]: s.atp.available[l.sku]?.[store.code] ?? 0 }])) };
+      // A shelf short of any line cannot be routed whole; most stores are, so skip them before routing.
+      if (lines.some((l) => (s.atp.available[l.sku]?.[store.code] ?? 0) < l.quantity)) continue;
+      const shelf = { available: Object.fromEntries(lines.map((l) => [l.sku, { [store.code]: s.atp.available[l.sku]![store.code] }])) };
       const decision = route({ id: 'delivery-promise', channel, method, pickupLocationCode: store.code, lines, tags: [] },
         shelf, { locations: [store], products: s.network.products }, s.ruleSet, { now });
       if (decision.status !== 'ROUTED' || !decision.readyBy) continue;
