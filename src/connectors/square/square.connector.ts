@@ -161,8 +161,8 @@ async function adjustment(ctx: Ctx, cmd: AdjustStockCommand) {
 }
 
 /**
- * A pickup order at a store: a Square order with one PICKUP fulfilment (PROPOSED, so the store accepts it on the
- * POS). Square dedupes CreateOrder on `idempotency_key`, so a resend returns the same order.
+ * An order at a store: a Square order with one PICKUP fulfilment (SHIPMENT for ship-from-store), PROPOSED so the
+ * store accepts it on the POS. Square dedupes CreateOrder on `idempotency_key`, so a resend returns the same order.
  */
 async function createPickupOrder(ctx: Ctx, cmd: CreateOrderCommand) {
   const location = cmd.externalLocationId ?? ctx.config.locationIds[0];
@@ -178,9 +178,22 @@ async function createPickupOrder(ctx: Ctx, cmd: CreateOrderCommand) {
   if (name) recipient.display_name = name;
   if (cmd.customer?.email) recipient.email_address = cmd.customer.email;
   if (cmd.customer?.phone ?? cmd.shipTo?.phone) recipient.phone_number = (cmd.customer?.phone ?? cmd.shipTo?.phone)!;
-  const pickup: Record<string, unknown> = { recipient, schedule_type: cmd.pickupAt ? 'SCHEDULED' : 'ASAP', ...(cmd.pickupAt ? { pickup_at: cmd.pickupAt } : { pickup_at: new Date(ctx.clock.now()).toISOString() }) };
-  if (cmd.method === 'CURBSIDE') pickup.is_curbside_pickup = true;
-  if (cmd.note) pickup.note = cmd.note.slice(0, 500);
+  // Ship-from-store: a SHIPMENT fulfilment to the buyer's address, which the store packs and hands to the carrier.
+  let fulfillment: Record<string, unknown>;
+  if (cmd.method === 'SHIP') {
+    const a = cmd.shipTo;
+    if (!a?.line1 || !a.city) throw new ConnectorError({ code: 'CONFIG', message: `order ${cmd.reference} ships from a store and needs a ship-to street and city`, retryable: false, operation: 'CreateOrder', record: cmd.reference });
+    const address: Record<string, string> = { address_line_1: a.line1, locality: a.city, country: a.country };
+    if (a.line2) address.address_line_2 = a.line2;
+    if (a.region) address.administrative_district_level_1 = a.region;
+    if (a.postalCode) address.postal_code = a.postalCode;
+    fulfillment = { type: 'SHIPMENT', state: 'PROPOSED', shipment_details: { recipient: { ...recipient, display_name: recipient.display_name ?? a.name ?? cmd.reference, address }, ...(cmd.note ? { shipping_note: cmd.note.slice(0, 500) } : {}) } };
+  } else {
+    const pickup: Record<string, unknown> = { recipient, schedule_type: cmd.pickupAt ? 'SCHEDULED' : 'ASAP', ...(cmd.pickupAt ? { pickup_at: cmd.pickupAt } : { pickup_at: new Date(ctx.clock.now()).toISOString() }) };
+    if (cmd.method === 'CURBSIDE') pickup.is_curbside_pickup = true;
+    if (cmd.note) pickup.note = cmd.note.slice(0, 500);
+    fulfillment = { type: 'PICKUP', state: 'PROPOSED', pickup_details: pickup };
+  }
   const body = {
     idempotency_key: cmd.idempotencyKey,
     order: {
@@ -189,7 +202,7 @@ async function createPickupOrder(ctx: Ctx, cmd: CreateOrderCommand) {
       ...(cmd.customer?.externalId ? { customer_id: cmd.customer.externalId } : {}),
       source: { name: cmd.channel ? `Switchyard (${cmd.channel})` : 'Switchyard' },
       line_items: lineItems,
-      fulfillments: [{ type: 'PICKUP', state: 'PROPOSED', pickup_details: pickup }],
+      fulfillments: [fulfillment],
     },
   };
   const res = await ctx.http.request({ method: 'POST', path: '/v2/orders', body, operation: 'CreateOrder', idempotent: true });

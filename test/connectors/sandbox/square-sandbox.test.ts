@@ -85,6 +85,10 @@ describe('Square POS sandbox with the real Square connector', () => {
     const other = await conn.push('createOrder', { ...cmd, reference: 'fo-pickup-2', idempotencyKey: 'fo-create:2' });
     await conn.push('cancelOrder', { orderExternalId: other.externalId!, reason: 'cancelled in the hub', idempotencyKey: 'c1' });
     expect((await conn.lookupOrder(other.externalId!))?.status).toBe('CANCELLED');
+
+    // Ship-from-store goes to the POS as a SHIPMENT fulfilment to the buyer's address.
+    await conn.push('createOrder', { ...cmd, reference: 'fo-ship-1', method: 'SHIP', shipTo: { name: 'Ava Garcia', line1: '1 Main St', city: 'Chicago', region: 'IL', country: 'US' }, idempotencyKey: 'fo-create:3' });
+    expect(sandbox.pushedOrders()[2]).toMatchObject({ reference_id: 'fo-ship-1', fulfillments: [{ type: 'SHIPMENT', state: 'PROPOSED', shipment_details: { recipient: { address: { locality: 'Chicago' } } } }] });
   });
 
   test('beyond the request window Square answers 429 RATE_LIMITED; a wrong token is UNAUTHORIZED', async () => {
