@@ -69,3 +69,22 @@ export async function rate(clients: number, ms: number, op: (client: number) => 
   }));
   return done / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
+
+/**
+ * Our rate against a limit's on a noisy machine: `slices` adjacent pairs of short runs (ours, then the limit, with
+ * the same clients), so that both see the same load. Returns the median rate of each and the median of the
+ * per-pair ratios (the figure to quote: each ratio compares runs measured a fraction of a second apart).
+ */
+export async function pairedRates(clients: number, sliceMs: number, slices: number, ours: (client: number) => Promise<unknown>, limit: (client: number) => Promise<unknown>): Promise<{ ours: number; limit: number; ratio: number }> {
+  const o: number[] = [];
+  const l: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < slices; i++) {
+    // Alternate which goes first, so that neither always follows the other's backlog (WAL flushes, vacuum).
+    const [a, b] = i % 2 ? [await rate(clients, sliceMs, limit), await rate(clients, sliceMs, ours)].reverse() : [await rate(clients, sliceMs, ours), await rate(clients, sliceMs, limit)];
+    o.push(a);
+    l.push(b);
+    ratios.push(a / b);
+  }
+  return { ours: median(o), limit: median(l), ratio: median(ratios) };
+}

@@ -1,56 +1,148 @@
 import { rows as sql } from '../db/sql';
-import { setMaxListeners } from 'node:events';
-import { createPubSub } from '@graphql-yoga/subscription';
 import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
-import { TOPIC, type HubEvent } from './hub-events';
+import { simpleQuery, sweepOutbox } from './event-outbox';
+import { NOTIFY_CHANNEL, TOPIC, type HubEvent } from './hub-events';
 
-export const NOTIFY_CHANNEL = 'switchyard_events';
+export { NOTIFY_CHANNEL };
+
+/** How often each listening process relays events left in the outbox (by a process that died before relaying). */
+const SWEEP_INTERVAL_MS = 1000;
 
 /**
- * Events travel through Postgres NOTIFY, issued inside the writing transaction: Postgres delivers a
- * notification only when its transaction commits, so no subscriber — in this process or another hub process
- * on the same database — ever sees a change that was rolled back. One LISTEN connection per process feeds
- * the local pub/sub that GraphQL subscriptions read.
+ * Events travel through Postgres NOTIFY, which delivers a notification only when its transaction commits, so no
+ * subscriber — in this process or another hub process on the same database — ever sees a change that was rolled
+ * back. Inventory changes write their events to the outbox in their own transaction and a relay notifies them
+ * (event-outbox.ts); `emit` notifies inside the caller's transaction. One LISTEN connection per process feeds the
+ * local pub/sub that GraphQL subscriptions read, and also sweeps the outbox every second.
  */
+/** Subscribers served per turn of the event loop when one event goes to many (see publish). */
+const FANOUT_SLICE = 200;
+
+/** Events a subscriber may have waiting before it is ended as too slow (it re-subscribes and re-reads). */
+const MAX_BACKLOG = 10_000;
+
+/**
+ * One subscriber's queue: `publish` appends (or hands the event straight to a waiting `next`), `next` takes in order.
+ * A plain array with a moving head: pushing and taking are O(1), a slow reader never makes publishing slower.
+ */
+class SubscriberQueue<T> implements AsyncIterableIterator<T> {
+  private buffer: T[] = [];
+  private head = 0;
+  private waiting?: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void };
+  private failure?: Error;
+  closed = false;
+
+  constructor(readonly accepts: (value: T) => boolean, private readonly onClose: () => void) {}
+
+  push(value: T): void {
+    if (this.closed || !this.accepts(value)) return;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.resolve({ value, done: false });
+    } else if (this.buffer.length - this.head >= MAX_BACKLOG) {
+      this.fail(new Error(`subscriber fell ${MAX_BACKLOG} events behind; subscribe again`));
+    } else {
+      this.buffer.push(value);
+    }
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.head < this.buffer.length) {
+      const value = this.buffer[this.head++];
+      if (this.head === this.buffer.length) { this.buffer = []; this.head = 0; }
+      // A backlog is served one event per turn of the event loop: a socket write can complete synchronously, and a
+      // reader draining its whole backlog at once would keep every other socket and database reply waiting.
+      return new Promise((resolve) => setImmediate(resolve, { value, done: false }));
+    }
+    if (this.failure) { const err = this.failure; this.failure = undefined; return Promise.reject(err); }
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => { this.waiting = { resolve, reject }; });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(err?: unknown): Promise<IteratorResult<T>> {
+    this.close();
+    return Promise.reject(err);
+  }
+
+  [Symbol.asyncIterator](): this { return this; }
+
+  private fail(err: Error): void {
+    this.buffer = [];
+    this.head = 0;
+    this.failure = err;
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+    const w = this.waiting;
+    this.waiting = undefined;
+    if (w && this.failure) { const err = this.failure; this.failure = undefined; w.reject(err); } else w?.resolve({ value: undefined, done: true });
+  }
+}
+
 export class EventBus {
-  // One listener per subscription on a shared EventTarget: thousands are expected, so no leak warning at 10.
-  private readonly target = (() => { const t = new EventTarget(); setMaxListeners(0, t); return t; })();
-  private readonly local = createPubSub<Record<string, [HubEvent]>>({ eventTarget: this.target as never });
-  private readonly subscribers = new Map<string, number>();
-  /** What GraphQL subscriptions read; counts live subscribers per topic (for metrics, and for tests to wait on). */
+  private readonly topics = new Map<string, Set<SubscriberQueue<HubEvent>>>();
+  /** Per topic while a walk over its subscribers is under way: the events published since, delivered next. */
+  private readonly waitingEvents = new Map<string, HubEvent[]>();
+
+  /**
+   * Subscribes to a topic; `accepts` filters at the source, so an event nobody of the filter wants wakes nobody.
+   * Each subscriber gets its own queue (see SubscriberQueue); ending the iteration unsubscribes.
+   */
+  subscribe(topic: string, accepts: (event: HubEvent) => boolean = () => true): AsyncIterableIterator<HubEvent> {
+    let set = this.topics.get(topic);
+    if (!set) { set = new Set(); this.topics.set(topic, set); }
+    const subscribers = set;
+    const queue: SubscriberQueue<HubEvent> = new SubscriberQueue(accepts, () => subscribers.delete(queue));
+    subscribers.add(queue);
+    return queue;
+  }
+
+  /** What type-graphql's topic subscriptions (and tests) read: subscribing happens when iteration starts. */
   readonly pubSub = {
-    publish: (topic: string, event: HubEvent) => this.local.publish(topic, event),
-    subscribe: (topic: string): AsyncIterable<HubEvent> => {
-      const source = this.local.subscribe(topic);
-      const counts = this.subscribers;
-      return {
-        [Symbol.asyncIterator]() {
-          const it = source[Symbol.asyncIterator]();
-          counts.set(topic, (counts.get(topic) ?? 0) + 1);
-          let open = true;
-          const close = () => {
-            if (open) counts.set(topic, (counts.get(topic) ?? 1) - 1);
-            open = false;
-          };
-          return {
-            next: () => it.next(),
-            return: async (value?: unknown) => {
-              close();
-              return it.return ? it.return(value) : { done: true as const, value: undefined };
-            },
-            throw: async (err?: unknown) => {
-              close();
-              if (it.throw) return it.throw(err);
-              throw err;
-            },
-          };
-        },
-      };
-    },
+    publish: (topic: string, event: HubEvent) => this.publish(topic, event),
+    subscribe: (topic: string): AsyncIterable<HubEvent> => ({ [Symbol.asyncIterator]: () => this.subscribe(topic) }),
   };
+
+  /**
+   * Hands the event to every subscriber of the topic. Each hand-off runs that subscriber's delivery (execution result,
+   * socket write) before the event loop turns again, so a big audience is served in slices, one per turn: database
+   * replies and other sockets get their turn in between. Events published meanwhile wait and then go out together
+   * (batched per walk over the subscribers), so every subscriber still receives events in publication order.
+   */
+  private publish(topic: string, event: HubEvent): void {
+    const waiting = this.waitingEvents.get(topic);
+    if (waiting) { waiting.push(event); return; }
+    this.waitingEvents.set(topic, []);
+    this.walk(topic, [event]);
+  }
+
+  private walk(topic: string, events: HubEvent[]): void {
+    const list = [...(this.topics.get(topic) ?? [])];
+    let i = 0;
+    const slice = () => {
+      for (const end = Math.min(i + FANOUT_SLICE, list.length); i < end; i++) for (const e of events) list[i].push(e);
+      if (i < list.length) { setImmediate(slice); return; }
+      const next = this.waitingEvents.get(topic)!;
+      if (next.length) { this.waitingEvents.set(topic, []); setImmediate(() => this.walk(topic, next)); } else this.waitingEvents.delete(topic);
+    };
+    slice();
+  }
+
   private listener?: Client;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
   private stopped = false;
   private reconnectDelayMs = 250;
 
@@ -71,7 +163,9 @@ export class EventBus {
     client.on('notification', (msg) => {
       if (msg.channel !== NOTIFY_CHANNEL || !msg.payload) return;
       try {
-        this.deliver(JSON.parse(msg.payload) as HubEvent);
+        const parsed = JSON.parse(msg.payload) as HubEvent | HubEvent[];
+        if (Array.isArray(parsed)) for (const event of parsed) this.deliver(event);
+        else this.deliver(parsed);
       } catch (err) {
         this.log.error({ err }, 'dropping malformed hub event');
       }
@@ -85,6 +179,20 @@ export class EventBus {
     await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
     this.listener = client;
     this.reconnectDelayMs = 250;
+    this.scheduleSweep(0);
+  }
+
+  /** Relays outbox rows nobody relayed (their writer died after commit), on the LISTEN connection. */
+  private scheduleSweep(delay: number): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = setTimeout(() => {
+      const client = this.listener;
+      if (this.stopped || !client) return;
+      this.sweeping = sweepOutbox(simpleQuery(client))
+        .then(() => undefined, (err) => { if (!this.stopped) this.log.warn({ err }, 'event outbox sweep failed; will retry'); })
+        .finally(() => { this.sweeping = undefined; if (this.listener === client) this.scheduleSweep(SWEEP_INTERVAL_MS); });
+    }, delay);
+    this.sweepTimer.unref();
   }
 
   private scheduleReconnect(client: Client): void {
@@ -101,8 +209,9 @@ export class EventBus {
     }, delay).unref();
   }
 
+  /** Live subscribers of a topic (metrics; tests wait on it). */
   subscriberCount(topic: string): number {
-    return this.subscribers.get(topic) ?? 0;
+    return this.topics.get(topic)?.size ?? 0;
   }
 
   private deliver(event: HubEvent): void {
@@ -111,6 +220,8 @@ export class EventBus {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    await this.sweeping;
     const client = this.listener;
     this.listener = undefined;
     await client?.end().catch(() => undefined);

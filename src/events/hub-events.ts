@@ -1,3 +1,6 @@
+/** The Postgres NOTIFY channel every hub process LISTENs on. A payload is one HubEvent or a JSON array of them. */
+export const NOTIFY_CHANNEL = 'switchyard_events';
+
 /** Small events published after commit; subscribers re-read anything larger. Kept well under NOTIFY's 8 kB. */
 export interface InventoryChangedEvent {
   type: 'inventoryChanged';

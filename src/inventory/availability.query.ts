@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { rows } from '../db/sql';
 import { badInput } from '../errors';
@@ -53,6 +54,9 @@ const AS_OF_SQL = `
  */
 export async function queryAvailability(ds: DataSource | EntityManager, q: AvailabilityQuery): Promise<SkuAvailability[]> {
   const em = 'manager' in ds ? ds.manager : ds;
+  // Outside a transaction (the storefront case) the read is a statement prepared once per pooled connection: no
+  // parse and plan per call, no query-runner set-up.
+  const pool = 'manager' in ds ? (ds.driver as unknown as { master: Pool }).master : undefined;
   if (!q.skus.length) return [];
   if (q.skus.length > MAX_AVAILABILITY_SKUS) throw badInput('skus', `at most ${MAX_AVAILABILITY_SKUS} SKUs per request`);
   if (q.near) {
@@ -65,8 +69,12 @@ export async function queryAvailability(ds: DataSource | EntityManager, q: Avail
   const capability = q.method ?? FulfillmentMethod.SHIP;
   const params: unknown[] = [q.skus, q.near?.latitude ?? null, q.near?.longitude ?? null, capability];
   if (q.asOf) params.push(q.asOf);
+  type Row = { sku: string; code: string; type: string; on_hand: number; reserved: number; safety_stock: number; distance_km: number | null };
+  const read = (): Promise<Row[]> => (pool && !q.asOf
+    ? pool.query<Row>({ name: 'inventory.availability', text: CURRENT_SQL, values: params }).then((r) => r.rows)
+    : rows<Row>(em, q.asOf ? AS_OF_SQL : CURRENT_SQL, params));
   const [result, rules] = await Promise.all([
-    rows<{ sku: string; code: string; type: string; on_hand: number; reserved: number; safety_stock: number; distance_km: number | null }>(em, q.asOf ? AS_OF_SQL : CURRENT_SQL, params),
+    read(),
     q.channel ? loadChannelRules(em, q.channel) : undefined,
   ]);
   const bySku = new Map<string, SkuAvailability>(q.skus.map((sku) => [sku, { sku, available: 0, locations: [] }]));

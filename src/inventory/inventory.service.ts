@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { rows as sql } from '../db/sql';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError, badInput, notFound } from '../errors';
-import { EventBus } from '../events/event-bus';
+import { EventOutboxRelay, poolOf } from '../events/event-outbox';
 import type { InventoryChangedEvent } from '../events/hub-events';
-import { ChangePublisher } from './change-publisher';
 import { IdempotencyStore } from '../idempotency/idempotency.store';
 import { ReservationCoalescer, type CoalescedGrant, type CoalescedRequest } from './reservation-coalescer';
 import { StockMovementReason } from '../model/enums';
@@ -57,29 +56,105 @@ export function checkQuantity(field: string, value: number, opts: { allowZero?: 
   if (value < 0 && !opts.allowNegative) throw badInput(field, `must be positive, got ${value}`);
 }
 
+/** `at` of an event built in SQL, in the same form as Date.toISOString(). */
+const EVENT_AT = `to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** An InventoryChangedEvent as JSON, from a row with sku, code, on_hand, reserved, safety_stock. */
+const eventJson = (a: string, reason: string) => `json_build_object('type', 'inventoryChanged', 'sku', ${a}.sku, 'locationCode', ${a}.code,
+  'onHand', ${a}.on_hand, 'reserved', ${a}.reserved, 'available', greatest(0, ${a}.on_hand - ${a}.reserved - ${a}.safety_stock),
+  'reason', ${reason}, 'at', ${EVENT_AT})`;
+
 /**
- * One reservation line as a single statement: conditional UPDATE (never below ATP 0), reservation row and ledger row
- * with the balance after. Nothing is written when the condition fails. The caller emits the change event. `$1/$2` select the item (ids, or sku/code in the by-code variant).
+ * One reservation line as one statement, committed on its own: conditional UPDATE (never below ATP 0), reservation
+ * row, ledger row with the balance after, and the change event in the outbox. Nothing is written when the condition
+ * fails (no row comes back).
  */
-const reserveLineSql = (itemCte: string) => `
-  WITH item AS (${itemCte}),
+const RESERVE_ONE = `
+  WITH item AS (SELECT p.id AS product_id, l.id AS location_id, p.sku, l.code FROM product p, location l WHERE p.sku = $1 AND l.code = $2),
   upd AS (
     UPDATE stock_level s SET reserved = s.reserved + $3::int, updated_at = now()
       FROM item WHERE s.product_id = item.product_id AND s.location_id = item.location_id
        AND s.on_hand - s.reserved - s.safety_stock >= $3
     RETURNING s.product_id, s.location_id, s.on_hand, s.reserved, s.safety_stock, item.sku, item.code),
   res AS (
-    INSERT INTO reservation (product_id, location_id, quantity, order_id, fulfillment_order_line_id, reference, expires_at)
-    SELECT product_id, location_id, $3::int, $4::uuid, $5::uuid, $6::text, $7::timestamptz FROM upd RETURNING id, expires_at),
+    INSERT INTO reservation (product_id, location_id, quantity, reference, expires_at)
+    SELECT product_id, location_id, $3::int, $4::text, $5::timestamptz FROM upd RETURNING id, expires_at),
   mov AS (
     INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, actor)
-    SELECT product_id, location_id, 'RESERVE', 0, $3::int, on_hand, reserved, coalesce($6::text, $4::uuid::text), $8::text FROM upd)
-  SELECT res.id, res.expires_at, upd.product_id, upd.location_id, upd.on_hand, upd.reserved, upd.safety_stock, upd.sku, upd.code
-    FROM upd, res`;
-const RESERVE_BY_IDS = reserveLineSql(`SELECT p.id AS product_id, l.id AS location_id, p.sku, l.code AS code FROM product p, location l WHERE p.id = $1 AND l.id = $2`);
-const RESERVE_BY_CODES = reserveLineSql(`SELECT p.id AS product_id, l.id AS location_id, p.sku, l.code AS code FROM product p, location l WHERE p.sku = $1 AND l.code = $2`);
+    SELECT product_id, location_id, 'RESERVE', 0, $3::int, on_hand, reserved, $4::text, $6::text FROM upd),
+  evt AS (INSERT INTO hub_event_outbox (events) SELECT json_build_array(${eventJson('upd', `'RESERVE'`)}) FROM upd)
+  SELECT res.id, res.expires_at, upd.sku, upd.code FROM upd, res`;
 
-interface ReservedRow extends BalanceRow { id: string; expires_at: Date | null; product_id: string; location_id: string; sku: string; code: string }
+/**
+ * All lines of a reservation or none, in one statement: the stock rows are locked in the one fixed order (product,
+ * location) before anything is written, every line is checked against the locked balances (lines on the same item
+ * add up), and only if all fit are the balances, reservation rows, ledger rows (running balance per line) and the
+ * events written. It returns every resolved line with its locked balance, so a refusal needs no further reads.
+ * `$1/$2` select the items: SKU and location code, or product and location id (`byIds`).
+ */
+const reserveLinesSql = (byIds: boolean) => `
+  WITH v AS (SELECT * FROM unnest($1::${byIds ? 'uuid' : 'text'}[], $2::${byIds ? 'uuid' : 'text'}[], $3::int[], $4::uuid[], $5::uuid[])
+                  WITH ORDINALITY AS v(k1, k2, q, rid, fol, ord)),
+  items AS (
+    SELECT v.ord, v.q, v.rid, v.fol, p.id AS product_id, l.id AS location_id, p.sku, l.code
+      FROM v JOIN product p ON p.${byIds ? 'id' : 'sku'} = v.k1 JOIN location l ON l.${byIds ? 'id' : 'code'} = v.k2),
+  locked AS (
+    SELECT s.product_id, s.location_id, s.on_hand, s.reserved, s.safety_stock
+      FROM stock_level s JOIN items i ON s.product_id = i.product_id AND s.location_id = i.location_id
+     ORDER BY s.product_id, s.location_id FOR UPDATE OF s),
+  need AS (SELECT product_id, location_id, sum(q)::int AS q FROM items GROUP BY 1, 2),
+  chk AS (
+    SELECT n.product_id, n.location_id, n.q, k.on_hand, k.reserved, k.safety_stock,
+           coalesce(k.on_hand - k.reserved - k.safety_stock >= n.q, false) AS fits
+      FROM need n LEFT JOIN locked k ON k.product_id = n.product_id AND k.location_id = n.location_id),
+  go AS (SELECT (SELECT count(*) FROM items) = $10::int AND coalesce(bool_and(fits), false) AS ok FROM chk),
+  upd AS (
+    -- The condition is checked again on the row version being updated: the database, not the read above, guarantees
+    -- ATP never goes below 0. Should a line no longer fit here, \`whole\` below fails the statement: nothing is written.
+    UPDATE stock_level s SET reserved = s.reserved + c.q, updated_at = now()
+      FROM chk c WHERE (SELECT ok FROM go) AND s.product_id = c.product_id AND s.location_id = c.location_id
+       AND s.on_hand - s.reserved - s.safety_stock >= c.q
+    RETURNING s.product_id, s.location_id, s.on_hand, s.reserved, s.safety_stock, s.reserved - c.q AS reserved_before),
+  whole AS (
+    SELECT CASE WHEN (SELECT count(*) FROM upd) IN (0, (SELECT count(*) FROM chk)) THEN 0
+                ELSE 1 / ((SELECT count(*) FROM upd) - (SELECT count(*) FROM upd))::int END AS partial),
+  lines AS (
+    SELECT i.ord, i.q, i.rid, i.fol, i.product_id, i.location_id, u.on_hand,
+           u.reserved_before + sum(i.q) OVER (PARTITION BY i.product_id, i.location_id ORDER BY i.ord) AS reserved_after
+      FROM items i JOIN upd u ON u.product_id = i.product_id AND u.location_id = i.location_id),
+  res AS (
+    INSERT INTO reservation (id, product_id, location_id, quantity, order_id, fulfillment_order_line_id, reference, expires_at)
+    SELECT rid, product_id, location_id, q, $6::uuid, fol, $7::text, $8::timestamptz FROM lines),
+  mov AS (
+    INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, actor)
+    SELECT product_id, location_id, 'RESERVE', 0, q, on_hand, reserved_after, coalesce($7::text, $6::uuid::text), $9::text FROM lines ORDER BY ord),
+  evt AS (
+    INSERT INTO hub_event_outbox (events)
+    SELECT json_agg(${eventJson('e', `'RESERVE'`)} ORDER BY e.ord)
+      FROM (SELECT DISTINCT ON (u.product_id, u.location_id) u.*, i.sku, i.code, i.ord
+              FROM upd u JOIN items i ON i.product_id = u.product_id AND i.location_id = u.location_id
+             ORDER BY u.product_id, u.location_id, i.ord) e
+    HAVING count(*) > 0)
+  SELECT i.ord::int AS ord, i.sku, i.code, c.on_hand, c.reserved, c.safety_stock, c.fits, (SELECT count(*) FROM upd)::int AS applied
+    FROM items i JOIN chk c ON c.product_id = i.product_id AND c.location_id = i.location_id, whole WHERE whole.partial = 0`;
+const RESERVE_LINES_BY_CODES = reserveLinesSql(false);
+
+/** An adjustment of an existing stock row as one statement: conditional UPDATE, ledger row, event. No row: not applied. */
+const ADJUST_ONE = `
+  WITH item AS (SELECT p.id AS product_id, l.id AS location_id, p.sku, l.code FROM product p, location l WHERE p.sku = $1 AND l.code = $2),
+  upd AS (
+    UPDATE stock_level s SET on_hand = s.on_hand + $3::int, updated_at = now()
+      FROM item WHERE s.product_id = item.product_id AND s.location_id = item.location_id AND s.on_hand + $3::int >= s.reserved
+    RETURNING s.product_id, s.location_id, s.on_hand, s.reserved, s.safety_stock, item.sku, item.code),
+  mov AS (
+    INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, note, actor)
+    SELECT product_id, location_id, $4::text, $3::int, 0, on_hand, reserved, $5::text, $6::text, $7::text FROM upd),
+  evt AS (INSERT INTO hub_event_outbox (events) SELECT json_build_array(${eventJson('upd', '$4::text')}) FROM upd)
+  SELECT * FROM upd`;
+const RESERVE_LINES_BY_IDS = reserveLinesSql(true);
+
+interface LineOutcome extends BalanceRow { ord: number; sku: string; code: string; fits: boolean; applied: number }
+
+interface ReservedRow { id: string; expires_at: Date | null; sku: string; code: string }
 
 /**
  * The only writer of stock. Every change is a conditional UPDATE (the database's CHECK constraints are the
@@ -89,34 +164,28 @@ interface ReservedRow extends BalanceRow { id: string; expires_at: Date | null; 
 export class InventoryService {
   readonly idempotency: IdempotencyStore;
   private readonly coalescer: ReservationCoalescer;
-
-  private readonly publisher: ChangePublisher;
-  /** Events of the transactions this service opened, published after they commit (see ChangePublisher). */
-  private readonly ownTransactions = new WeakMap<object, InventoryChangedEvent[]>();
+  /** Moves the events our transactions wrote to the outbox on to NOTIFY, right after they commit. */
+  private readonly relay: EventOutboxRelay;
 
   constructor(private readonly ds: DataSource, idempotency?: IdempotencyStore) {
     this.idempotency = idempotency ?? new IdempotencyStore(ds);
-    this.publisher = new ChangePublisher(ds);
-    this.coalescer = new ReservationCoalescer(ds, (r) => this.reserveOne(r), (events) => this.publisher.publish(events));
+    this.relay = new EventOutboxRelay(ds);
+    this.coalescer = new ReservationCoalescer(ds, (r) => this.reserveOne(r), () => this.relay.kick());
   }
 
-  /** A change in a transaction of our own, under an optional idempotency key; its events go out after commit. */
-  private async change<T>(scope: string, key: string | null | undefined, payload: unknown, fn: (em: EntityManager) => Promise<T>): Promise<T> {
-    let events: InventoryChangedEvent[] = [];
-    const result = await this.idempotency.execute(scope, key, payload, async (em) => {
-      events = [];
-      this.ownTransactions.set(em.queryRunner!, events);
-      return fn(em);
-    });
-    await this.publisher.publish(events);
-    return result;
+  /** A change in a transaction of our own, under an optional idempotency key. */
+  private change<T>(scope: string, key: string | null | undefined, payload: unknown, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.idempotency.execute(scope, key, payload, fn);
   }
 
-  /** Queues the event: after commit for our own transactions; in the caller's transaction (NOTIFY) otherwise. */
-  private async emit(em: EntityManager, event: InventoryChangedEvent): Promise<void> {
-    const own = em.queryRunner && this.ownTransactions.get(em.queryRunner);
-    if (own) own.push(event);
-    else await EventBus.emit(em, event);
+  /** Resolves once the events of changes committed so far have been handed to NOTIFY by this process (tests, shutdown). */
+  flushEvents(): Promise<void> {
+    return this.relay.idle();
+  }
+
+  /** A statement on the pool's own connection, prepared once per connection (the hot paths: no transaction of ours around it). */
+  private async prepared<T>(name: string, text: string, values: unknown[]): Promise<T[]> {
+    return (await poolOf(this.ds).query({ name, text, values })).rows as T[];
   }
 
   async resolveItem(em: EntityManager, sku: string, locationCode: string, fieldPrefix = 'input', locationField = 'locationCode'): Promise<ItemIds> {
@@ -134,6 +203,17 @@ export class InventoryService {
     checkQuantity('input.delta', input.delta, { allowNegative: true });
     if (!ADJUST_REASONS.has(input.reason)) {
       throw badInput('input.reason', `must be one of ${[...ADJUST_REASONS].join(', ')} for an adjustment`);
+    }
+    if (opts.idempotencyKey == null) {
+      // The common case as one statement committed on its own (an existing stock row that the change fits); anything
+      // else (first stock of the item here, unknown SKU or location, not enough on hand) takes the path below, which
+      // creates the row or says exactly what is wrong.
+      const [row] = await this.prepared<BalanceRow & { sku: string; code: string; product_id: string; location_id: string }>('inventory.adjust', ADJUST_ONE,
+        [input.sku, input.locationCode, input.delta, input.reason, input.reference ?? null, input.note ?? null, actor]);
+      if (row) {
+        this.relay.kick();
+        return snapshot({ productId: row.product_id, locationId: row.location_id, sku: row.sku, locationCode: row.code }, row);
+      }
     }
     return this.change('inventory.adjust', opts.idempotencyKey, input, async (em) => {
       const item = await this.resolveItem(em, input.sku, input.locationCode);
@@ -295,31 +375,46 @@ export class InventoryService {
   }
 
   /**
-   * Reserves every line or none, inside the caller's transaction. Rows are locked in (product, location) order so
-   * that two multi-line reservations never wait on each other in opposite orders (no deadlocks).
-   * Returns the reservation ids in the order of `lines`.
+   * Reserves every line or none, inside the caller's transaction, in one statement (see reserveLinesSql: rows locked
+   * in (product, location) order, so two multi-line reservations never wait on each other in opposite orders).
+   * Lines may repeat an item (two order lines of one SKU): they add up. Returns the reservation ids in the order of `lines`.
    */
   async reserve(em: EntityManager, lines: ReserveLine[], ctx: { orderId?: string; reference?: string; expiresAt?: Date; actor: string }): Promise<string[]> {
-    lines.forEach((line, index) => checkQuantity(`lines[${index}].quantity`, line.quantity));
-    const ordered = lines.map((line, index) => ({ line, index })).sort((a, b) => compareItems(a.line, b.line));
-    const ids: string[] = new Array(lines.length);
-    for (const { line, index } of ordered) {
-      const [row] = await sql<ReservedRow>(em, RESERVE_BY_IDS, [line.productId, line.locationId, line.quantity, ctx.orderId ?? null,
-        line.fulfillmentOrderLineId ?? null, ctx.reference ?? null, ctx.expiresAt ?? null, ctx.actor]);
-      if (!row) {
-        const item = await this.describe(em, line.productId, line.locationId);
-        throw new DomainError('INSUFFICIENT_STOCK', `not enough ${item.sku} available at ${item.locationCode} to reserve ${line.quantity}`,
-          `lines[${index}].quantity`, { sku: item.sku, locationCode: item.locationCode });
+    if (!lines.length) return [];
+    lines.forEach((line, index) => {
+      checkQuantity(`lines[${index}].quantity`, line.quantity);
+      if (!UUID.test(line.productId)) throw notFound('Product', line.productId, `lines[${index}].productId`);
+      if (!UUID.test(line.locationId)) throw notFound('Location', line.locationId, `lines[${index}].locationId`);
+    });
+    const ids = lines.map(() => randomUUID());
+    let outcome: LineOutcome[] = [];
+    for (let tries = 1; tries <= 3; tries++) {
+      outcome = await sql<LineOutcome>(em, RESERVE_LINES_BY_IDS, [
+        lines.map((l) => l.productId), lines.map((l) => l.locationId), lines.map((l) => l.quantity), ids,
+        lines.map((l) => l.fulfillmentOrderLineId ?? null), ctx.orderId ?? null, ctx.reference ?? null, ctx.expiresAt ?? null, ctx.actor, lines.length])
+        .catch((err) => { throw changedWhileReserving(err, 'lines'); });
+      if (outcome[0]?.applied) {
+        this.relay.afterCommit(em);
+        return ids;
       }
-      await this.emit(em, changeEvent(row.sku, row.code, row, StockMovementReason.RESERVE));
-      ids[index] = row.id;
+      // Nothing written although every line seemed to fit: the stock changed between the read and the write (the
+      // write's own condition refused). The statement left nothing behind, so it can simply run again.
+      if (!(outcome.length === lines.length && outcome.every((o) => o.fits))) break;
     }
-    return ids;
+    const byLine = new Map(outcome.map((o) => [o.ord - 1, o]));
+    lines.forEach((line, index) => {
+      if (!byLine.has(index)) throw new DomainError('NOT_FOUND', `product ${line.productId} or location ${line.locationId} was not found`, `lines[${index}]`, { productId: line.productId, locationId: line.locationId });
+    });
+    const index = Math.max(0, lines.findIndex((_, i) => !byLine.get(i)!.fits));
+    const o = byLine.get(index)!;
+    throw new DomainError('INSUFFICIENT_STOCK', `not enough ${o.sku} available at ${o.code} to reserve ${lines[index].quantity}`,
+      `lines[${index}].quantity`, { sku: o.sku, locationCode: o.code, available: available(o) });
   }
 
   /**
    * Cart/checkout reservations by SKU and location code, all lines or none, optionally expiring after `ttlSeconds`
-   * (the expiry sweeper then releases them). A single line is one statement; several lines share one transaction.
+   * (the expiry sweeper then releases them). One statement either way; a single line without an idempotency key is
+   * coalesced with concurrent reservations of the same item (see ReservationCoalescer).
    */
   async reserveStock(input: ReserveStockInput, actor: string, opts: ChangeOptions = {}): Promise<ReserveStockResult> {
     if (!input.lines.length) throw badInput('input.lines', 'must not be empty');
@@ -335,59 +430,63 @@ export class InventoryService {
       seen.add(key);
     });
     const expiresAt = input.ttlSeconds != null ? new Date(Date.now() + input.ttlSeconds * 1000) : null;
+    const reference = input.reference ?? null;
     if (input.lines.length === 1 && opts.idempotencyKey == null) {
       // The hot path for carts: coalesced with concurrent reservations of the same item (see ReservationCoalescer);
       // a request the batch could not grant is retried alone, which gives the exact answer.
       const line = input.lines[0];
-      const request = { ...line, reference: input.reference ?? null, expiresAt, actor };
+      const request = { ...line, reference, expiresAt, actor };
       const grant = await this.coalescer.reserve(request) ?? await this.reserveOne(request);
-      return { reservations: [{ id: grant.id, sku: grant.sku, locationCode: grant.locationCode, quantity: line.quantity, status: 'ACTIVE', reference: input.reference ?? null, expiresAt: grant.expiresAt ? new Date(grant.expiresAt).toISOString() : null }] };
+      return { reservations: [{ id: grant.id, sku: grant.sku, locationCode: grant.locationCode, quantity: line.quantity, status: 'ACTIVE', reference, expiresAt: grant.expiresAt ? new Date(grant.expiresAt).toISOString() : null }] };
     }
-    return this.change('inventory.reserve', opts.idempotencyKey, input, async (em) => {
-      // Resolve every line and lock its stock row in one statement, in the fixed lock order (the sort runs below
-      // the row locking, so rows are locked in (product, location) order: no deadlock with other multi-row writers).
-      const locked = await sql<BalanceRow & { ord: number; product_id: string; location_id: string; sku: string; code: string }>(em, `
-        SELECT v.ord::int AS ord, s.product_id, s.location_id, p.sku, l.code, s.on_hand, s.reserved, s.safety_stock
-          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS v(sku, code, ord)
-          JOIN product p ON p.sku = v.sku JOIN location l ON l.code = v.code
-          JOIN stock_level s ON s.product_id = p.id AND s.location_id = l.id
-         ORDER BY s.product_id, s.location_id FOR UPDATE OF s`,
-        [input.lines.map((l) => l.sku), input.lines.map((l) => l.locationCode)]);
-      const byLine = new Map(locked.map((r) => [r.ord - 1, r]));
-      // All or nothing: an unknown SKU or location fails the request first (bad input before stock), then the first
-      // line, in the caller's order, that does not fit.
-      for (const [i, line] of input.lines.entries()) if (!byLine.has(i)) await this.resolveItem(em, line.sku, line.locationCode, `input.lines[${i}]`);
-      for (const [i, line] of input.lines.entries()) {
-        const r = byLine.get(i);
-        if (!r || r.on_hand - r.reserved - r.safety_stock < line.quantity) throw await this.whyNotReserved(em, line, i);
+    const ids = input.lines.map(() => randomUUID());
+    const params = [input.lines.map((l) => l.sku), input.lines.map((l) => l.locationCode), input.lines.map((l) => l.quantity), ids,
+      input.lines.map(() => null), null, reference, expiresAt, actor, input.lines.length];
+    const attempt = async (em: EntityManager | null): Promise<ReserveStockResult> => {
+      let outcome: LineOutcome[] = [];
+      for (let tries = 1; tries <= 3; tries++) {
+        try {
+          outcome = em ? await sql<LineOutcome>(em, RESERVE_LINES_BY_CODES, params) : await this.prepared<LineOutcome>('inventory.reserve-lines', RESERVE_LINES_BY_CODES, params);
+        } catch (err) {
+          // A line no longer fitted when written (the statement wrote nothing): on its own, simply ask again.
+          if (em || tries >= 3 || !isChangedWhileReserving(err)) throw changedWhileReserving(err, 'input.lines');
+          continue;
+        }
+        // Nothing written although every line seemed to fit: the stock changed between the statement's read and its
+        // write (the write's own condition refused); nothing was left behind, so ask again.
+        if (outcome[0]?.applied || !(outcome.length === input.lines.length && outcome.every((o) => o.fits))) break;
       }
-      const rows = input.lines.map((line, i) => {
-        const r = byLine.get(i)!;
-        return { r, line, id: randomUUID(), reservedAfter: r.reserved + line.quantity };
-      });
-      await sql(em, `
-        WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::int[], $6::int[]) WITH ORDINALITY AS v(p, l, q, id, on_hand, reserved_after, ord)),
-        upd AS (UPDATE stock_level s SET reserved = s.reserved + v.q, updated_at = now() FROM v WHERE s.product_id = v.p AND s.location_id = v.l RETURNING 1),
-        res AS (INSERT INTO reservation (id, product_id, location_id, quantity, reference, expires_at) SELECT id, p, l, q, $7, $8 FROM v)
-        INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, actor)
-        SELECT p, l, 'RESERVE', 0, q, on_hand, reserved_after, $7, $9 FROM v ORDER BY ord`,
-        [rows.map((x) => x.r.product_id), rows.map((x) => x.r.location_id), rows.map((x) => x.line.quantity), rows.map((x) => x.id),
-          rows.map((x) => x.r.on_hand), rows.map((x) => x.reservedAfter), input.reference ?? null, expiresAt, actor]);
-      for (const x of rows) await this.emit(em, changeEvent(x.r.sku, x.r.code, { ...x.r, reserved: x.reservedAfter }, StockMovementReason.RESERVE));
+      if (!outcome[0]?.applied) throw await this.whyLinesRefused(em ?? this.ds.manager, input, outcome);
+      if (em) this.relay.afterCommit(em); else this.relay.kick();
+      const byLine = new Map(outcome.map((o) => [o.ord - 1, o]));
       return {
-        reservations: rows.map((x): ReservationView => ({
-          id: x.id, sku: x.r.sku, locationCode: x.r.code, quantity: x.line.quantity, status: 'ACTIVE', reference: input.reference ?? null,
+        reservations: input.lines.map((line, i): ReservationView => ({
+          id: ids[i], sku: byLine.get(i)!.sku, locationCode: byLine.get(i)!.code, quantity: line.quantity, status: 'ACTIVE', reference,
           expiresAt: expiresAt ? expiresAt.toISOString() : null,
         })),
       };
-    });
+    };
+    // Without a key the statement commits on its own; with one, in the transaction that claims the key.
+    if (opts.idempotencyKey == null) return attempt(null);
+    return this.change('inventory.reserve', opts.idempotencyKey, input, (em) => attempt(em));
   }
 
-  /** One line in one statement (atomic by itself, no explicit transaction). */
+  /** Why an all-or-nothing reservation wrote nothing: an unknown SKU or location first (bad input before stock), then
+   * the first line, in the caller's order, that does not fit. */
+  private async whyLinesRefused(em: EntityManager, input: ReserveStockInput, outcome: LineOutcome[]): Promise<DomainError> {
+    const byLine = new Map(outcome.map((o) => [o.ord - 1, o]));
+    for (const [i, line] of input.lines.entries()) if (!byLine.has(i)) await this.resolveItem(em, line.sku, line.locationCode, `input.lines[${i}]`);
+    const index = Math.max(0, input.lines.findIndex((_, i) => !byLine.get(i)!.fits));
+    const o = byLine.get(index)!;
+    return new DomainError('INSUFFICIENT_STOCK', `not enough ${o.sku} available at ${o.code} to reserve ${input.lines[index].quantity}`,
+      `input.lines[${index}].quantity`, { sku: o.sku, locationCode: o.code, available: available(o) });
+  }
+
+  /** One line in one statement, committed on its own. */
   private async reserveOne(r: CoalescedRequest): Promise<CoalescedGrant> {
-    const [row] = await sql<ReservedRow>(this.ds.manager, RESERVE_BY_CODES, [r.sku, r.locationCode, r.quantity, null, null, r.reference, r.expiresAt, r.actor]);
+    const [row] = await this.prepared<ReservedRow>('inventory.reserve-one', RESERVE_ONE, [r.sku, r.locationCode, r.quantity, r.reference, r.expiresAt, r.actor]);
     if (!row) throw await this.whyNotReserved(this.ds.manager, r, 0);
-    await this.publisher.publish([changeEvent(row.sku, row.code, row, StockMovementReason.RESERVE)]);
+    this.relay.kick();
     return { id: row.id, sku: row.sku, locationCode: row.code, expiresAt: row.expires_at };
   }
 
@@ -497,14 +596,17 @@ export class InventoryService {
     return { productId, locationId, sku: row.sku, locationCode: row.code };
   }
 
-  /** Ledger row with the balance after, and the change event. */
+  /** Ledger row with the balance after, and the change event in the outbox, in one statement of `em`'s transaction. */
   private async record(em: EntityManager, item: ItemIds, row: BalanceRow, reason: StockMovementReason, onHandDelta: number, reservedDelta: number, actor: string, reference?: string | null, note?: string): Promise<StockSnapshot> {
     await sql<any>(em,
-      `INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, note, actor)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [item.productId, item.locationId, reason, onHandDelta, reservedDelta, row.on_hand, row.reserved, reference ?? null, note ?? null, actor],
+      `WITH m AS (
+         INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, note, actor)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10))
+       INSERT INTO hub_event_outbox (events) VALUES ($11::json)`,
+      [item.productId, item.locationId, reason, onHandDelta, reservedDelta, row.on_hand, row.reserved, reference ?? null, note ?? null, actor,
+        JSON.stringify([changeEvent(item.sku, item.locationCode, row, reason)])],
     );
-    await this.emit(em, changeEvent(item.sku, item.locationCode, row, reason));
+    this.relay.afterCommit(em);
     return snapshot(item, row);
   }
 }
@@ -516,6 +618,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The one lock order for stock rows, shared by every path that locks more than one. */
 function compareItems(a: { productId: string; locationId: string }, b: { productId: string; locationId: string }): number {
   return a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : a.locationId < b.locationId ? -1 : a.locationId > b.locationId ? 1 : 0;
+}
+
+/** The reservation statement refused to write part of its lines (division by zero is its way of aborting). */
+function isChangedWhileReserving(err: unknown): boolean {
+  return (err as { code?: string; driverError?: { code?: string } })?.code === '22012' || (err as { driverError?: { code?: string } })?.driverError?.code === '22012';
+}
+
+function changedWhileReserving(err: unknown, field: string): unknown {
+  if (!isChangedWhileReserving(err)) return err;
+  return new DomainError('INSUFFICIENT_STOCK', 'the stock changed while reserving and a line no longer fits; nothing was reserved', field);
+}
+
+function available(row: BalanceRow): number {
+  return Math.max(0, (row.on_hand ?? 0) - (row.reserved ?? 0) - (row.safety_stock ?? 0));
 }
 
 function snapshot(item: ItemIds, row: BalanceRow): StockSnapshot {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { rows as sql } from '../db/sql';
-import type { InventoryChangedEvent } from '../events/hub-events';
+import type { Pool } from 'pg';
 
 export interface CoalescedRequest { sku: string; locationCode: string; quantity: number; reference: string | null; expiresAt: Date | null; actor: string }
 export interface CoalescedGrant { id: string; sku: string; locationCode: string; expiresAt: Date | null }
@@ -10,15 +9,54 @@ interface Pending extends CoalescedRequest { resolve: (g: CoalescedGrant | null)
 
 const MAX_BATCH = 500;
 
+/** `at` of an event built in SQL, in the same form as Date.toISOString(). */
+const EVENT_AT = `to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * A batch of reservations of one item in one statement, committed on its own: lock the stock row, grant the requests
+ * in arrival order while the running total fits, and write one UPDATE, one reservation and one RESERVE ledger row
+ * (running balance) per granted request, and one change event in the outbox. Returns the granted positions.
+ */
+const GRANT_BATCH = `
+  WITH cur AS (
+    SELECT s.product_id, s.location_id, s.on_hand, s.reserved, s.safety_stock
+      FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
+     WHERE p.sku = $1 AND l.code = $2 FOR UPDATE OF s),
+  req AS (
+    SELECT g.*, sum(g.quantity) OVER (ORDER BY g.ord) AS cum
+      FROM unnest($3::uuid[], $4::int[], $5::text[], $6::timestamptz[], $7::text[]) WITH ORDINALITY AS g(id, quantity, reference, expires_at, actor, ord)),
+  granted AS (
+    SELECT req.*, cur.product_id, cur.location_id FROM req, cur WHERE req.cum <= cur.on_hand - cur.reserved - cur.safety_stock),
+  upd AS (
+    -- The condition is checked again here, on the row version being updated: the database, not the read above, is
+    -- what guarantees ATP never goes below 0 (if it no longer fits, nothing at all is written).
+    UPDATE stock_level s SET reserved = s.reserved + (SELECT sum(quantity) FROM granted)::int, updated_at = now()
+      FROM cur WHERE s.product_id = cur.product_id AND s.location_id = cur.location_id AND EXISTS (SELECT 1 FROM granted)
+       AND s.on_hand - s.reserved - s.safety_stock >= (SELECT sum(quantity) FROM granted)
+    RETURNING s.on_hand, s.reserved, s.safety_stock, s.reserved - (SELECT sum(quantity) FROM granted)::int AS reserved_before),
+  lines AS (SELECT g.*, u.on_hand, (u.reserved_before + g.cum)::int AS reserved_after FROM granted g, upd u),
+  res AS (
+    INSERT INTO reservation (id, product_id, location_id, quantity, reference, expires_at)
+    SELECT id, product_id, location_id, quantity, reference, expires_at FROM lines),
+  mov AS (
+    INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, actor)
+    SELECT product_id, location_id, 'RESERVE', 0, quantity, on_hand, reserved_after, reference, actor FROM lines ORDER BY ord),
+  evt AS (
+    INSERT INTO hub_event_outbox (events)
+    SELECT json_build_array(json_build_object('type', 'inventoryChanged', 'sku', $1::text, 'locationCode', $2::text, 'onHand', on_hand,
+             'reserved', reserved, 'available', greatest(0, on_hand - reserved - safety_stock), 'reason', 'RESERVE', 'at', ${EVENT_AT}))
+      FROM upd)
+  SELECT ord::int AS ord FROM lines`;
+
 /**
  * Request coalescing for hot items. Every reservation of one (sku, location) row queues behind that row's lock
  * anyway; here, while one reservation of an item is in flight, later ones for the same item wait in memory and are
- * then granted together: one transaction locks the row, grants the requests in arrival order while stock lasts,
- * and writes one reservation row and one RESERVE ledger row (with the running balance) per request, one UPDATE and
- * one event (published after commit). Throughput on a hot SKU then scales with the batch size instead of the row lock's hand-off rate.
+ * then granted together in one statement (GRANT_BATCH). Throughput on a hot SKU then scales with the batch size
+ * instead of the row lock's hand-off rate (one commit, one fsync, per batch).
  *
  * A lone request (nothing in flight) is not delayed: it takes the single-statement path. `null` means "not granted
- * in the batch": the caller retries it alone, which gives the exact answer (and the precise error).
+ * in the batch" (the running total no longer fitted): the caller retries it alone, which gives the exact answer
+ * (and the precise error).
  */
 export class ReservationCoalescer {
   private readonly queues = new Map<string, Pending[]>();
@@ -27,8 +65,8 @@ export class ReservationCoalescer {
   constructor(
     private readonly ds: DataSource,
     private readonly single: (r: CoalescedRequest) => Promise<CoalescedGrant>,
-    /** Publishes events after the batch committed. */
-    private readonly publish: (events: InventoryChangedEvent[]) => Promise<void>,
+    /** Called after a batch committed that wrote events (the caller relays them). */
+    private readonly committed: () => void,
   ) {}
 
   reserve(r: CoalescedRequest): Promise<CoalescedGrant | null> {
@@ -60,43 +98,14 @@ export class ReservationCoalescer {
 
   private async grant(batch: Pending[]): Promise<(CoalescedGrant | null)[]> {
     const { sku, locationCode } = batch[0];
-    let event: InventoryChangedEvent | undefined;
-    const result = await this.ds.transaction(async (em) => {
-      const [cur] = await sql<{ product_id: string; location_id: string; on_hand: number; reserved: number; safety_stock: number }>(em, `
-        SELECT s.product_id, s.location_id, s.on_hand, s.reserved, s.safety_stock
-          FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
-         WHERE p.sku = $1 AND l.code = $2 FOR UPDATE OF s`, [sku, locationCode]);
-      if (!cur) return batch.map(() => null);
-      let available = cur.on_hand - cur.reserved - cur.safety_stock;
-      let reserved = cur.reserved;
-      const granted: { p: Pending; id: string; reservedAfter: number }[] = [];
-      const result: (CoalescedGrant | null)[] = batch.map((p) => {
-        if (p.quantity > available) return null;
-        available -= p.quantity;
-        reserved += p.quantity;
-        const id = randomUUID();
-        granted.push({ p, id, reservedAfter: reserved });
-        return { id, sku, locationCode, expiresAt: p.expiresAt };
-      });
-      if (!granted.length) return result;
-      const at = new Date().toISOString();
-      event = { type: 'inventoryChanged', sku, locationCode, onHand: cur.on_hand, reserved, available: Math.max(0, available), reason: 'RESERVE', at };
-      await sql(em, `
-        WITH g AS (
-          SELECT * FROM unnest($3::uuid[], $4::int[], $5::text[], $6::timestamptz[], $7::text[], $8::int[]) WITH ORDINALITY
-                 AS g(id, quantity, reference, expires_at, actor, reserved_after, ord)),
-        upd AS (UPDATE stock_level SET reserved = reserved + $9, updated_at = now() WHERE product_id = $1 AND location_id = $2 RETURNING 1),
-        res AS (INSERT INTO reservation (id, product_id, location_id, quantity, reference, expires_at)
-                SELECT id, $1, $2, quantity, reference, expires_at FROM g),
-        mov AS (INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, actor)
-                SELECT $1, $2, 'RESERVE', 0, quantity, $10, reserved_after, reference, actor FROM g ORDER BY ord)
-        SELECT 1 FROM upd`,
-        [cur.product_id, cur.location_id, granted.map((x) => x.id), granted.map((x) => x.p.quantity), granted.map((x) => x.p.reference),
-          granted.map((x) => x.p.expiresAt), granted.map((x) => x.p.actor), granted.map((x) => x.reservedAfter),
-          reserved - cur.reserved, cur.on_hand]);
-      return result;
+    const ids = batch.map(() => randomUUID());
+    const pool = (this.ds.driver as unknown as { master: Pool }).master;
+    const { rows } = await pool.query<{ ord: number }>({
+      name: 'inventory.reserve-batch', text: GRANT_BATCH,
+      values: [sku, locationCode, ids, batch.map((p) => p.quantity), batch.map((p) => p.reference), batch.map((p) => p.expiresAt), batch.map((p) => p.actor)],
     });
-    if (event) await this.publish([event]);
-    return result;
+    if (rows.length) this.committed();
+    const granted = new Set(rows.map((r) => r.ord - 1));
+    return batch.map((p, i) => (granted.has(i) ? { id: ids[i], sku, locationCode, expiresAt: p.expiresAt } : null));
   }
 }

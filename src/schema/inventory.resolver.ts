@@ -399,9 +399,13 @@ export class InventoryResolver {
   }
 
   @Subscription(() => InventoryChange, {
-    topics: TOPIC.inventoryChanged,
-    filter: ({ payload, args }: { payload: InventoryChangedEvent; args: InventoryChangedArgs }) =>
-      (!args.skus?.length || args.skus.includes(payload.sku)) && (!args.locationCodes?.length || args.locationCodes.includes(payload.locationCode)),
+    // Filtered where events are published (EventBus.subscribe): an event only wakes the subscribers that want it.
+    subscribe: ({ args, context }: { args: InventoryChangedArgs; context: GraphQLContext }) => {
+      const skus = args.skus?.length ? new Set(args.skus) : null;
+      const codes = args.locationCodes?.length ? new Set(args.locationCodes) : null;
+      return context.services.events.subscribe(TOPIC.inventoryChanged, (e) =>
+        e.type === 'inventoryChanged' && (!skus || skus.has(e.sku)) && (!codes || codes.has(e.locationCode)));
+    },
     description: 'Stock changes after they commit, filtered by SKU and location.',
   })
   inventoryChanged(@Root() event: InventoryChangedEvent, @Args() _args: InventoryChangedArgs): InventoryChange {

@@ -8,7 +8,7 @@ import type { GraphQLContext } from './context';
  * per-subscriber filter still runs first, so nobody receives an event they did not subscribe to.
  */
 export function createSharedSubscribe() {
-  const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
   const documents = new WeakMap<object, string>();
 
   return async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
@@ -21,8 +21,9 @@ export function createSharedSubscribe() {
     }
     const role = (args.contextValue as GraphQLContext | undefined)?.principal?.role ?? 'anonymous';
     const key = `${role}\u0000${args.operationName ?? ''}\u0000${text}\u0000${JSON.stringify(args.variableValues ?? {})}`;
-    const run = (payload: unknown): Promise<ExecutionResult> => {
-      if (typeof payload !== 'object' || payload === null) return Promise.resolve(execute({ ...args, rootValue: payload }));
+    // execute() answers synchronously for synchronous resolvers (every subscription field): no promise per subscriber.
+    const run = (payload: unknown): ExecutionResult | Promise<ExecutionResult> => {
+      if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload }) as ExecutionResult | Promise<ExecutionResult>;
       let perEvent = results.get(payload);
       if (!perEvent) {
         perEvent = new Map();
@@ -30,7 +31,7 @@ export function createSharedSubscribe() {
       }
       let result = perEvent.get(key);
       if (!result) {
-        result = Promise.resolve(execute({ ...args, rootValue: payload }));
+        result = execute({ ...args, rootValue: payload }) as ExecutionResult | Promise<ExecutionResult>;
         perEvent.set(key, result);
       }
       return result;
@@ -39,7 +40,9 @@ export function createSharedSubscribe() {
     const mapped: AsyncIterableIterator<ExecutionResult> = {
       async next() {
         const step = await it.next();
-        return step.done ? { done: true, value: undefined } : { done: false, value: await run(step.value) };
+        if (step.done) return { done: true, value: undefined };
+        const result = run(step.value);
+        return { done: false, value: result instanceof Promise ? await result : result };
       },
       async return() {
         await it.return?.();

@@ -18,7 +18,7 @@ const { DataSource } = require('typeorm');
 const { InventoryService } = require(path.join(root, 'src/inventory/inventory.service.ts'));
 
 async function main() {
-  const [url, sku, locationCode, countArg] = process.argv.slice(2);
+  const [url, sku, locationCode, countArg, mode] = process.argv.slice(2);
   // The inventory service speaks SQL only, so the child needs no entity metadata.
   const ds = new DataSource({ type: 'postgres', url, entities: [], extra: { max: 10, application_name: 'race-child' } });
   await ds.initialize();
@@ -28,6 +28,12 @@ async function main() {
   process.stdin.pause();
   const results = await Promise.allSettled(Array.from({ length: Number(countArg) }, () =>
     inv.reserveStock({ lines: [{ sku, locationCode, quantity: 1 }] }, 'child')));
+  if (mode === 'crash') {
+    // Die the moment the changes are committed, before this process relays their events (the relay waits a few
+    // milliseconds to batch): only the outbox sweep of another process can deliver them.
+    process.kill(process.pid, 'SIGKILL');
+  }
+  await inv.flushEvents();
   const tally = { ok: 0, insufficient: 0, other: [] };
   for (const r of results) {
     if (r.status === 'fulfilled') tally.ok++;
