@@ -90,8 +90,8 @@ class Return {
   @Field(() => ReturnRouting, { nullable: true, description: 'How a mailed return\'s location was chosen.' }) routing: ReturnRouting | null;
   @Field(() => ID, { nullable: true }) exchangeOrderId: string | null;
   @Field() currency: string;
-  @Field(() => String, { nullable: true, description: 'Recorded when the return completes; pushed to the origin channel.' }) refundAmount: string | null;
-  @Field(() => Date, { nullable: true }) refundedAt: Date | null;
+  @Field(() => String, { nullable: true, description: 'Refunded so far: each receipt refunds the units it brought in (exchanged lines excepted), pushed to the origin channel.' }) refundAmount: string | null;
+  @Field(() => Date, { nullable: true, description: 'When the latest refund was recorded.' }) refundedAt: Date | null;
   @Field(() => Date, { nullable: true }) receivedAt: Date | null;
   @Field(() => Date, { nullable: true }) completedAt: Date | null;
   @Field() createdAt: Date;
