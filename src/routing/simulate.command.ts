@@ -10,7 +10,7 @@ import { formatReport } from './simulate.report';
 
 const USAGE = `Usage:
   switchyard simulate --orders <history.jsonl> --rules <A.json|yaml> [--compare <B.json|yaml> ...]
-                      [--network <network.json|yaml>] [--json] [--examples N] [--transfers]
+                      [--network <network.json|yaml>] [--json] [--examples N]
   switchyard simulate --generate <N> [--seed S] [--out <history.jsonl>] [--from YYYY-MM-DD] [--days D]
                       [--peak X] [--zipf S] [--network <network.json|yaml>] [--json]
 
@@ -21,7 +21,6 @@ between --rules and each --compare. A rule-set file holds one rule set or a list
 at its placedAt). --generate writes a realistic seeded history instead (see docs/routing.md#what-if-simulation).
   --json         machine-readable report (format "switchyard-simulate/1")
   --examples N   changed decisions listed per comparison (default 20; all are counted)
-  --transfers    plan transfers to pickup stores (the hub does not yet, so the default matches it)
 `;
 
 /** Reads a rule-set file (JSON, or YAML for .yaml/.yml): one rule set or a list of them. */
@@ -142,7 +141,6 @@ export async function runSimulateCommand(argv: string[], out: NodeJS.WritableStr
         network: { type: 'string' },
         json: { type: 'boolean', default: false },
         examples: { type: 'string' },
-        transfers: { type: 'boolean', default: false },
         generate: { type: 'string' },
         seed: { type: 'string' },
         out: { type: 'string' },
@@ -177,7 +175,7 @@ export async function runSimulateCommand(argv: string[], out: NodeJS.WritableStr
     const examples = positiveInt('examples', values.examples, 20, 0);
     const scenarios = [loadScenario(values.rules), ...(values.compare ?? []).map(loadScenario)];
     const network = values.network ? loadNetworkFile(values.network) : demoSimulationNetwork();
-    const sim = new Simulation(network, scenarios, { allowTransfers: values.transfers, maxExamples: examples });
+    const sim = new Simulation(network, scenarios, { maxExamples: examples });
     const showProgress = !values.json && progress?.isTTY;
     let n = 0;
     try {

@@ -21,11 +21,6 @@ export interface Scenario {
 }
 
 export interface SimulateOptions {
-  /**
-   * Plan transfers to pickup stores. Off by default, as in the hub, which plans orders without them because it
-   * does not create transfer orders yet (see forOrders in src/orders/routing-snapshot.ts).
-   */
-  allowTransfers?: boolean;
   /** Changed decisions listed per comparison (all are counted). Default 20. */
   maxExamples?: number;
 }
@@ -160,7 +155,6 @@ class ScenarioRun {
   constructor(
     readonly scenario: Scenario,
     base: SimulationNetwork,
-    allowTransfers: boolean,
   ) {
     this.atp = { available: structuredClone(base.atp.available) };
     const locations = base.network.locations.map((l) => ({ ...l }));
@@ -169,12 +163,9 @@ class ScenarioRun {
       this.byCode.set(l.code, l);
       this.stats.set(l.code, { shipments: 0, units: 0, peakDay: null, peakDayOrders: 0, peakDayCapacity: null, fullDays: new Set() });
     }
-    // A what-if tests drafts: every rule set in the file counts as published; windows still apply.
-    this.ruleSets = scenario.ruleSets.map((rs) => ({
-      ...rs,
-      status: 'PUBLISHED' as const,
-      pickup: allowTransfers ? rs.pickup : { ...rs.pickup, allowTransfer: false },
-    }));
+    // A what-if tests drafts: every rule set in the file counts as published; windows still apply. Pickup transfers
+    // follow the rule set's pickup.allowTransfer, as orders in the hub do.
+    this.ruleSets = scenario.ruleSets.map((rs) => ({ ...rs, status: 'PUBLISHED' as const }));
   }
 
   ruleSetAt(order: HistoryOrder, now: Date, where: { file: string; line: number }): RuleSet {
@@ -406,7 +397,7 @@ export class Simulation {
     opts: SimulateOptions = {},
   ) {
     if (scenarios.length === 0) throw new Error('simulate needs at least one scenario');
-    this.runs = scenarios.map((s) => new ScenarioRun(s, base, opts.allowTransfers ?? false));
+    this.runs = scenarios.map((s) => new ScenarioRun(s, base));
     this.comparisons = this.runs.slice(1).map((r) => new Comparison(this.runs[0], r, opts.maxExamples ?? 20));
     this.locationCodes = new Set(base.network.locations.map((l) => l.code));
     this.knownSkus = new Set([...Object.keys(base.atp.available), ...Object.keys(base.network.products ?? {})]);

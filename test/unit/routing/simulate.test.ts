@@ -86,6 +86,25 @@ test('a rule-set file with a peak window switches rules by order time, even as D
   expect(() => simulate(history, tiny(), [only], { file: 'h.jsonl' })).toThrow(/^h\.jsonl:1: no rule set of peak\.yaml is in force/);
 });
 
+test('pickups: shelf stock, else transfers as the rule set allows; ready day counts as delivery', () => {
+  const store = loc('S1', { type: 'STORE', latitude: north(10), capabilities: ['SHIP', 'PICKUP'] });
+  const base: SimulationNetwork = { ...tiny(), network: net([W1, W2, store]), atp: atp([['B', 'W2', 5], ['A', 'S1', 1]]) };
+  const pickups = [
+    { order: { ...ord('P1', 1, [['A', 1]]), method: 'PICKUP' as const, pickupLocationCode: 'S1' }, line: 1 }, // from the shelf
+    { order: { ...ord('P2', 2, [['B', 1]]), method: 'PICKUP' as const, pickupLocationCode: 'S1' }, line: 2 }, // B only at W2
+  ];
+  const noTransfers = rules({ id: 'no-transfers', pickup: { allowTransfer: false } });
+  const r = simulate(pickups, base, [{ name: 'T', ruleSets: [rules()] }, { name: 'N', ruleSets: [noTransfers] }]);
+  const [t, n] = r.scenarios;
+  expect(t).toMatchObject({ routed: 2, shipments: 2, unfulfillable: 0 });
+  // Shelf: ready Monday (0 days). Transfer: W2 ready Mon 14:00 + 24 h handling + 1 day for 390 km + 4 h at the store = Wednesday.
+  expect(t.meanDeliveryDays).toBeCloseTo((0 + 2) / 2, 2);
+  expect(t.meanDistanceKm).toBeCloseTo(390, 0); // the transfer is a parcel; the shelf pickup moves nothing
+  expect(t.locations.find((l) => l.code === 'W2')!.shipments).toBe(1);
+  expect(n).toMatchObject({ routed: 1, backordered: 1, shipments: 1 });
+  expect(r.comparisons[0]).toMatchObject({ changed: 1, byKind: { fill: 1, shipmentCount: 0, locations: 0, quantities: 0 } });
+});
+
 test('replay is the same as routing each order and consuming its decision (route + consumeDecision)', () => {
   const rnd = prng(99);
   const locs = Array.from({ length: 6 }, (_, i) => loc(`L${i}`, { latitude: 50 + rnd() * 4, longitude: -4 + rnd() * 4, dailyOrderCapacity: 4 + i, dailyLineCapacity: 12 }));
@@ -110,7 +129,7 @@ test('replay is the same as routing each order and consuming its decision (route
   const sigs: string[] = [];
   for (const { order } of orders) {
     const now = new Date(order.placedAt);
-    const d = route(order, state.atp, state.network, { ...rs, pickup: { ...rs.pickup, allowTransfer: false } }, { now });
+    const d = route(order, state.atp, state.network, rs, { now });
     shipments += d.shipments.length;
     cost += d.estimatedCost;
     unfilled += d.unfilled.reduce((a, u) => a + u.quantity, 0);
