@@ -12,7 +12,7 @@ export interface OdooSandboxOptions extends SandboxBaseOptions {
   requestsPerMinute?: number;
   /** Minutes after confirmation the warehouse team validates a delivery of the ERP-run warehouse, with tracking (default 45; 0 = never). */
   shipAfterMinutes?: number;
-  /** SKUs Odoo knows as products (default the first 300 demo SKUs). */
+  /** SKUs Odoo knows as products (default: all the demo SKUs). */
   products?: number;
 }
 
@@ -32,7 +32,7 @@ export interface OdooSandbox {
   quantity(sku: string, locationId?: number): number;
   stats(): SandboxStats;
   /** `openConnection(odooConnector, { ...sandbox.connection, clock })`. */
-  connection: { config: { url: string; baseUrl: string; database: string; startAt: string; warehouseId: number }; credentials: { apiKey: string } };
+  connection: { config: { url: string; baseUrl: string; database: string; startAt: string; warehouseId: number; defaultPartnerId: number }; credentials: { apiKey: string } };
   close(): Promise<void>;
 }
 
@@ -111,7 +111,9 @@ export async function startOdooSandbox(opts: OdooSandboxOptions): Promise<OdooSa
   const wh = insert('stock.warehouse', { name: network.locations.find((l) => l.code === whCode)?.name ?? whCode, code: 'WH', lot_stock_id: stock.id });
   const extWh = insert('stock.warehouse', { name: 'Fulfilled outside Odoo', code: 'EXT', lot_stock_id: ext.id });
   const carrier = insert('delivery.carrier', { name: 'UPS Ground' });
-  const productCount = opts.products ?? 300;
+  // For orders that reach the books without a customer email (marketplaces hide it).
+  const anonymous = insert('res.partner', { name: 'Marketplace customer', email: false, phone: false, country_id: 1 });
+  const productCount = opts.products ?? network.products.length;
   const productBySku = new Map<string, Rec>();
   for (const p of network.products.slice(0, productCount)) productBySku.set(p.sku, insert('product.product', { default_code: p.sku, name: p.name, display_name: `[${p.sku}] ${p.name}`, type: 'consu', is_storable: true }));
   for (const row of network.stock()) {
@@ -454,7 +456,7 @@ export async function startOdooSandbox(opts: OdooSandboxOptions): Promise<OdooSa
       return p ? search('stock.quant', [['product_id', '=', p.id], ['location_id', '=', locationId]]).reduce((n, q) => n + (q.quantity as number), 0) : 0;
     },
     stats: () => store.stats(),
-    connection: { config: { url: server.baseUrl, baseUrl: server.baseUrl, database, startAt: new Date(store.now() - 60_000).toISOString(), warehouseId: extWh.id }, credentials: { apiKey } },
+    connection: { config: { url: server.baseUrl, baseUrl: server.baseUrl, database, startAt: new Date(store.now() - 60_000).toISOString(), warehouseId: extWh.id, defaultPartnerId: anonymous.id }, credentials: { apiKey } },
     close: server.close,
   };
 }
