@@ -78,7 +78,11 @@ export async function readBulkOrdersPage(ctx: Ctx, at: BulkCursor, pageSize = BU
   const dl = await ctx.http.download({ path: at.url, from: at.offset, operation: 'bulk:download', stream: STREAM, anonymous: true, headers: { accept: 'application/jsonl' } });
   try {
     const lines = skipTo(jsonlLines(dl.body, { startOffset: dl.offset, operation: 'bulk:download', stream: STREAM }), at.offset);
-    const page = await collectBulkOrders(lines, pageSize, at.lines);
+    const page = await collectBulkOrders(lines, pageSize, at.lines).catch((e: unknown) => {
+      if (e instanceof ConnectorError) throw e;
+      // The connection broke mid-file: nothing of this page was handed out, so reading it again is safe.
+      throw new ConnectorError({ code: 'NETWORK', message: `bulk download interrupted at or after byte ${at.offset}: ${(e as Error).message}`, retryable: true, operation: 'bulk:download', stream: STREAM, cause: e });
+    });
     if (page.nextOffset !== null) return { records: page.orders, next: encodeBulkCursor({ ...at, offset: page.nextOffset, lines: page.lines }) };
     if (at.objects !== undefined && page.lines < at.objects) {
       throw new ConnectorError({ code: 'MALFORMED_PAYLOAD', message: `bulk result truncated: ${page.lines} of ${at.objects} objects`, retryable: true, operation: 'bulk:download', stream: STREAM });
