@@ -6,6 +6,8 @@
  * and a clean resume that lands the rest once. The vendor throttle case also checks the wait the vendor asked
  * for (Retry-After / x-retry-after) was the one taken, on a virtual clock.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { VirtualClock } from '../../src/connectors/sdk/clock';
 import type { CanonicalOrder } from '../../src/connectors/sdk/canonical';
@@ -41,6 +43,8 @@ export interface FaultTarget {
   errorBody(status: number): Json;
   /** The SKUs the records carry, where mapping a lone raw record needs more than the record (Square's catalog lookup). */
   skus?: string[];
+  /** The config that points the connector at another base URL (the connection-reset case uses a real local server). */
+  at(baseUrl: string): Record<string, unknown>;
   /** Persistent interceptors the connector needs besides pages (token endpoints). */
   setup?(): void;
   /** Makes a record landable on the hub side (a shipment needs the fulfilment order the hub sent). */
@@ -51,8 +55,6 @@ type Fault = [label: string, apply: (tg: FaultTarget, i: nock.Interceptor) => { 
 
 const ATTEMPTS = 3;
 
-/** nock 14 emits a reply error only when given an Error: a plain `{ code }` object leaves the request hanging until it times out. */
-export const connectionReset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 const TIMEOUT_MS = 300;
 
 export const FAULTS: Fault[] = [
@@ -61,9 +63,9 @@ export const FAULTS: Fault[] = [
   ['503 every time', (tg, i) => { i.times(ATTEMPTS).reply(503, tg.errorBody(503)); }, 'FAILED'],
   // The reply comes after the client gave up: the request times out on every attempt.
   ['timeout', (_tg, i) => { i.times(ATTEMPTS).delay(TIMEOUT_MS * 10).reply(500, 'too late'); }, 'FAILED'],
-  // The request is torn down on the client side with ECONNRESET. (nock's replyWithError emits the error on its mock
-  // socket a second time once the request has let go of it, which surfaces as an unhandled error in jest.)
-  ['connection reset', (_tg, i) => { i.times(ATTEMPTS).reply(function () { this.req.destroy(connectionReset()); return [502, '']; }); }, 'FAILED'],
+  // Served by a real local server that drops the TCP connection of every page-2 request (see resettingVendor): nock's
+  // replyWithError emits its error on the mock socket again after the request let go of it, an unhandled error in jest.
+  ['connection reset', () => undefined, 'FAILED'],
   ['malformed JSON', (_tg, i) => { i.reply(200, '{"items": [{"id": 1003, "upd', { 'content-type': 'application/json' }); }, 'FAILED'],
   ['truncated page (a record missing required fields)', (tg, i) => { i.reply(...tg.reply(1, [tg.broken('1003')], false)); }, 'FAILED'],
 ];
@@ -103,16 +105,21 @@ export function describeSyncFaults(title: string, tg: FaultTarget, hub: () => Te
       s.connections.openOptions = { clock, random: () => 0.5, retry: { maxAttempts: ATTEMPTS, baseDelayMs: 1, maxDelayMs: 5, budgetMs: 120_000 } };
       const name = `${tg.kind}-${tg.stream}-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 30)}`;
       // A short timeout only where the fault is a timeout: elsewhere a slow CI machine must not time out by itself.
-      const conn = await s.connections.create({ name, kind: tg.kind, credentials: tg.credentials, settings: tg.settings,
-        config: { ...tg.config, startAt: minutesAgo(24 * 60), timeoutMs: label === 'timeout' ? TIMEOUT_MS : 20_000 } });
       const page1 = [tg.record('1001', minutesAgo(60)), tg.record('1002', minutesAgo(50))];
       const page2 = [tg.record('1003', minutesAgo(40))];
+      const reset = label === 'connection reset' ? await resettingVendor(tg, page1, page2) : undefined;
+      const conn = await s.connections.create({ name, kind: tg.kind, credentials: tg.credentials, settings: tg.settings,
+        config: { ...tg.config, ...(reset ? tg.at(reset.url) : {}), startAt: minutesAgo(24 * 60), timeoutMs: label === 'timeout' ? TIMEOUT_MS : 20_000 } });
       for (const id of ['1001', '1002', '1003']) await tg.prepare?.(s, conn.id, id);
       await seedProductsOf(s, tg, [...page1, ...page2]);
 
-      tg.request(0).reply(...tg.reply(0, page1, true));
-      const asked = apply(tg, tg.request(1)) ?? {};
-      if (expected === 'SUCCEEDED') tg.request(1).reply(...tg.reply(1, page2, false));
+      let asked: { waitMs?: number } = {};
+      if (!reset) {
+        tg.request(0).reply(...tg.reply(0, page1, true));
+        asked = apply(tg, tg.request(1)) ?? {};
+        if (expected === 'SUCCEEDED') tg.request(1).reply(...tg.reply(1, page2, false));
+      }
+      try {
 
       const run = await s.sync.runner.run(conn.id, { stream: tg.stream, trigger: 'MANUAL' });
       expect(unhandled).toEqual([]);
@@ -136,10 +143,13 @@ export function describeSyncFaults(title: string, tg: FaultTarget, hub: () => Te
         const [row] = await ds.query(`SELECT status, pages FROM sync_run WHERE id = $1`, [run.id]);
         expect(row).toEqual({ status: 'FAILED', pages: 1 });
 
-        nock.cleanAll();
-        tg.setup?.();
-        tg.request(1).reply(...tg.reply(1, page2, false));
-        tg.request(0).reply(...tg.reply(0, [], false)).persist(); // the next (empty) window, as time moved on
+        if (reset) reset.resume();
+        else {
+          nock.cleanAll();
+          tg.setup?.();
+          tg.request(1).reply(...tg.reply(1, page2, false));
+          tg.request(0).reply(...tg.reply(0, [], false)).persist(); // the next (empty) window, as time moved on
+        }
         const resumed = await s.sync.runner.run(conn.id, { stream: tg.stream, trigger: 'MANUAL' });
         expect(unhandled).toEqual([]);
         expect(resumed).toMatchObject({ status: 'SUCCEEDED', failed: 0 });
@@ -156,8 +166,35 @@ export function describeSyncFaults(title: string, tg: FaultTarget, hub: () => Te
         expect(n).toBe(3);
       }
       await assertStockInvariants(ds);
+      } finally {
+        await reset?.close();
+      }
     });
   });
+}
+
+/**
+ * A vendor on a real local socket: page 1, then every request's TCP connection is destroyed (the client sees
+ * ECONNRESET / socket hang up) until `resume()`, after which it serves page 2 and then empty windows.
+ */
+async function resettingVendor(tg: FaultTarget, page1: Json[], page2: Json[]): Promise<{ url: string; resume(): void; close(): Promise<void> }> {
+  let phase: 'fault' | 'resume' = 'fault';
+  let n = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    n++;
+    if (phase === 'fault' && n > 1) { req.socket.destroy(); return; }
+    const [status, body, headers] = phase === 'fault' ? tg.reply(0, page1, true) : n === 1 ? tg.reply(1, page2, false) : tg.reply(0, [], false);
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  nock.enableNetConnect('127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    resume: () => { phase = 'resume'; n = 0; },
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
 }
 
 /** The hub must know the SKUs the vendor's fixture orders carry (else they are quarantined, not landed). */

@@ -2,6 +2,8 @@
 // the vendors' own payloads: ../shared/fixtures/amazon/orders_2026-01-01.json (spOrder), the Magento 2.4.9 admin
 // schema (magentoOrder), ../shared/fixtures/square/api.json (squareOrder), ../shared/fixtures/shipbob/openapi-2026-01.json
 // (shipbobOrder), and Odoo 19's documented stock.picking shape (picking) — see each connector's fixtures module.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { odooDatetime } from '../../src/connectors/odoo/odoo.mapper';
 import { HttpClient } from '../../src/connectors/sdk/http-client';
@@ -13,7 +15,7 @@ import { HOST as ODOO_HOST, picking } from '../connectors/odoo/odoo-fixtures';
 import { HOST as SHIPBOB_HOST, shipbobOrder } from '../connectors/shipbob/shipbob-fixtures';
 import { CATALOG_SKUS, HOST as SQUARE_HOST, squareOrder } from '../connectors/square/square-fixtures';
 import { createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
-import { connectionReset, describeSyncFaults, fulfilmentOrderSentAs } from './sync-fault-matrix';
+import { describeSyncFaults, fulfilmentOrderSentAs } from './sync-fault-matrix';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -33,6 +35,7 @@ const LWA = 'https://lwa.sync-faults.test';
 describeSyncFaults('Amazon SP-API orders', {
   kind: 'amazon', stream: 'orders', entity: 'ORDER',
   config: { endpoint: SP_HOST, lwaTokenUrl: `${LWA}/auth/o2/token`, sellerId: 'A3TH9S8BH6GOGM', marketplaceIds: ['ATVPDKIKX0DER'] },
+  at: (url) => ({ endpoint: url }),
   credentials: { clientId: 'amzn1.application-oa2-client.test', clientSecret: 'secret', refreshToken: 'Atzr|refresh' },
   setup: () => { nock(LWA).post('/auth/o2/token').reply(200, { access_token: 'Atza|test', token_type: 'bearer', expires_in: 3600 }).persist(); },
   // The sandbox example is a shipped order (landed as a tombstone); open ones are what an import brings.
@@ -51,6 +54,7 @@ const F2 = 'searchCriteria[filterGroups][2][filters][0][value]';
 describeSyncFaults('Magento orders', {
   kind: 'magento', stream: 'orders', entity: 'ORDER',
   config: { storeUrl: MAGENTO },
+  at: (url) => ({ storeUrl: url }),
   credentials: { type: 'oauth1', consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'ats' },
   record: (id, updatedAt) => magentoOrder(Number(id), zoneless(updatedAt)),
   broken: (id) => ({ ...magentoOrder(Number(id), zoneless(new Date().toISOString())), grand_total: 'lots' }),
@@ -68,6 +72,7 @@ const tokenOf = (body: Json): string | undefined => {
 describeSyncFaults('Odoo delivery orders (shipments)', {
   kind: 'odoo', stream: 'shipments', entity: 'SHIPMENT',
   config: { url: ODOO_HOST, database: 'prod', pageSize: 2 },
+  at: (url) => ({ url }),
   credentials: { apiKey: 'k' },
   // The delivery of the sale order the hub booked as `id`.
   record: (id, updatedAt) => ({ ...picking(Number(id), updatedAt), sale_id: { id: Number(id), name: `S${id}`, client_order_ref: false } }),
@@ -83,6 +88,7 @@ describeSyncFaults('Odoo delivery orders (shipments)', {
 
 describeSyncFaults('Square orders', {
   kind: 'square', stream: 'orders', entity: 'ORDER',
+  at: (baseUrl) => ({ baseUrl }),
   config: { baseUrl: SQUARE_HOST, locationIds: ['057P5VYJ4A5X1', '18YC4JDH91E1H'], catalogSkus: CATALOG_SKUS },
   credentials: { accessToken: 'EAAAl-token', webhookSignatureKey: 'signature-key' },
   settings: { locations: { '057P5VYJ4A5X1': 'ST-1', '18YC4JDH91E1H': 'ST-1' } },
@@ -102,6 +108,7 @@ describeSyncFaults('Square orders', {
 describeSyncFaults('ShipBob orders (shipments)', {
   kind: 'shipbob', stream: 'shipments', entity: 'SHIPMENT',
   config: { baseUrl: SHIPBOB_HOST, channelId: '128944', pageSize: 2 },
+  at: (baseUrl) => ({ baseUrl }),
   credentials: { accessToken: 'pat-token', webhookSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
   record: (id, updatedAt) => shipbobOrder(id, updatedAt),
   broken: (id) => { const o = shipbobOrder(id, new Date().toISOString()); return { ...o, shipments: [{ ...o.shipments[0], status: 'Teleported' }] }; },
@@ -125,11 +132,22 @@ describe('SDK retry budget', () => {
     await expect(http.request({ method: 'POST', path: '/q', body: {}, operation: 'q', cost: 852, idempotent: true })).rejects.toMatchObject({ status: 500, attempts: 5 });
     expect(clock.slept).toBeLessThanOrEqual(2000);
 
-    // Connection resets carry no cost data: the bucket runs dry, and the client gives up rather than wait past the budget.
-    nock('https://budget.test').post('/q').times(5).replyWithError(connectionReset());
-    const err = await http.request({ method: 'POST', path: '/q', body: {}, operation: 'q', cost: 852, idempotent: true }).catch((e) => e);
-    expect(err).toMatchObject({ code: 'NETWORK' });
-    expect(err.attempts).toBeLessThan(5);
-    expect(clock.slept).toBeLessThanOrEqual(4000);
+    // Connection resets (a real socket dropped) carry no cost data: the bucket runs dry, and the client gives up rather
+    // than wait past the budget.
+    const server = createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/q`;
+      const before = clock.slept;
+      const err = await http.request({ method: 'POST', path: url, body: {}, operation: 'q', cost: 852, idempotent: true }).catch((e) => e);
+      expect(err).toMatchObject({ code: 'NETWORK' });
+      expect(err.attempts).toBeGreaterThanOrEqual(2);
+      expect(err.attempts).toBeLessThan(5);
+      expect(clock.slept - before).toBeLessThanOrEqual(2000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

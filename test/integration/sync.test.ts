@@ -122,6 +122,7 @@ describe('incremental sync', () => {
 describeSyncFaults('Shopify orders', {
   kind: 'shopify', stream: 'orders', entity: 'ORDER',
   config: { shop: 'sync-test', baseUrl: HOST },
+  at: (baseUrl) => ({ baseUrl }),
   credentials: { accessToken: 'shpat_secret_token', webhookSecret: SECRET },
   record: (id, updatedAt) => restOrderToGql(restOrder(id, updatedAt)),
   broken: (id) => ({ id: `gid://shopify/Order/${id}`, updatedAt: minutesAgo(30) }),
