@@ -159,7 +159,8 @@ interface ReservedRow { id: string; expires_at: Date | null; sku: string; code: 
 /**
  * The only writer of stock. Every change is a conditional UPDATE (the database's CHECK constraints are the
  * last line of defence, not the first) plus a ledger row carrying the balance after it, in one transaction,
- * with the change event queued in that transaction. Every public change takes an optional idempotency key.
+ * with the change event written to the outbox in that transaction (relayed to subscribers after the commit, see
+ * event-outbox.ts). Every public change takes an optional idempotency key.
  */
 export class InventoryService {
   readonly idempotency: IdempotencyStore;
