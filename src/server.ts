@@ -9,6 +9,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { migrationsApplied } from './db/data-source';
+import { renderMetrics } from './metrics';
 import { DomainError } from './errors';
 import type { Services } from './services';
 import { createContext, type GraphQLContext } from './schema/context';
@@ -195,6 +196,18 @@ export async function startHub(services: Services, opts: { port: number; host?: 
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   // Webhooks need the raw body for their signatures: mounted outside the JSON parser of /graphql.
   app.use(services.sync.webhooks.router());
+  // Operational gauges for a Prometheus scraper; any API key (or JWT) may read them, never anonymous callers.
+  app.get('/metrics', async (req, res) => {
+    try {
+      const principal = await auth.fromAuthorization(req.headers.authorization);
+      if (!principal.role) { res.status(401).type('text/plain').send('metrics need "Authorization: Bearer <key>"\n'); return; }
+      res.type('text/plain; version=0.0.4').send(await renderMetrics(services.dataSource));
+    } catch (err) {
+      if (err instanceof GraphQLError) { res.status(401).type('text/plain').send(`${err.message}\n`); return; }
+      log.warn({ err }, 'metrics scrape failed');
+      res.status(503).type('text/plain').send('metrics unavailable\n');
+    }
+  });
   app.get('/readyz', async (_req, res) => {
     try {
       await services.dataSource.query('SELECT 1');

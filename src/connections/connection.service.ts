@@ -9,6 +9,9 @@ import { SecretBox } from '../security/secret-box';
 import { isUuid } from '../orders/order.service';
 import { ConnectorRegistry } from './connector-registry';
 
+/** The schedule key that runs the stock reconciliation (channel stock vs hub ATP) instead of a stream. */
+export const RECONCILE_SCHEDULE = 'reconcile';
+
 /** Hub-side settings of a connection: how its vendor's world maps onto the hub's. */
 export const connectionSettingsSchema = z.object({
   /** Channel name stamped on orders from this connection (default: the connection's name). */
@@ -193,8 +196,10 @@ export class ConnectionService {
 
   private validateSchedules(kind: string, schedules: Record<string, string>): Record<string, string> {
     const streams = Object.keys(this.registry.get(kind)!.streams);
+    // Besides its streams, a connection that can report its stock may schedule the drift check against the hub's ATP.
+    const schedulable = streams.includes('inventory') ? [...streams, RECONCILE_SCHEDULE] : streams;
     for (const [stream, expr] of Object.entries(schedules)) {
-      if (!streams.includes(stream)) throw badInput(`input.schedules.${stream}`, `${kind} has no stream "${stream}" (streams: ${streams.join(', ')})`);
+      if (!schedulable.includes(stream)) throw badInput(`input.schedules.${stream}`, `${kind} has no stream "${stream}" (schedulable: ${schedulable.join(', ')})`);
       if (typeof expr !== 'string' || !cron.validate(expr)) throw badInput(`input.schedules.${stream}`, `"${expr}" is not a cron expression`);
     }
     return schedules;

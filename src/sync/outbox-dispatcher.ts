@@ -50,7 +50,8 @@ export class OutboxDispatcher {
 
   /** One round: coalesce dirty stock, then send everything due. Returns how many events were attempted. */
   async drain(): Promise<number> {
-    await this.coalesceStock();
+    // A failure here must not hold back fulfilments, tracking and refunds: the dirty marks stay for the next round.
+    await this.coalesceStock().catch((err) => this.log.warn({ err }, 'stock coalescing failed'));
     let n = 0;
     for (;;) {
       const batch = await rows<OutboxRow>(this.ds.manager,
@@ -91,7 +92,7 @@ export class OutboxDispatcher {
           }
         }
         if (!items.size) continue;
-        await rows(em, `INSERT INTO outbox_event (topic, aggregate_type, aggregate_id, connection_id, payload, idempotency_key) VALUES ('stock.push', 'STOCK', $1, $1, $2, $3) RETURNING id`,
+        await rows(em, `INSERT INTO outbox_event (topic, aggregate_type, aggregate_id, connection_id, payload, idempotency_key) VALUES ('stock.push', 'STOCK', $1::text, $1::uuid, $2, $3) RETURNING id`,
           [c.id, JSON.stringify({ items: [...items.values()] }), `stock:${c.id}:${randomUUID()}`]);
         events++;
       }

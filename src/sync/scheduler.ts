@@ -2,10 +2,12 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { DataSource } from 'typeorm';
 import { rows } from '../db/sql';
 import type { Logger } from '../logger';
+import { RECONCILE_SCHEDULE } from '../connections/connection.service';
 import type { JobQueue } from './job-queue';
 
 /**
- * Cron schedules per (connection, stream), from `connection.schedules`. node-cron only says "a tick is due" in
+ * Cron schedules per (connection, stream), from `connection.schedules` (the key `reconcile` schedules the stock
+ * reconciliation instead of a stream). node-cron only says "a tick is due" in
  * each process; the tick is claimed by inserting (connection, stream, tick time) — the instance whose INSERT wins
  * enqueues the run, in the same transaction — so several hub instances run each tick exactly once. Runs never
  * overlap: the runner holds an advisory lock per (connection, stream), and a tick that finds it taken is skipped.
@@ -23,7 +25,8 @@ export class SyncScheduler {
       const [won] = await rows(em, `INSERT INTO sync_tick (connection_id, stream, tick_at, claimed_by) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING tick_at`,
         [connectionId, stream, tickAt, this.instanceId]);
       if (!won) return false;
-      await this.queue.enqueue(em, 'sync.run', { connectionId, stream, trigger: 'SCHEDULE', tickAt: tickAt.toISOString() },
+      const kind = stream === RECONCILE_SCHEDULE ? 'stock.reconcile' : 'sync.run';
+      await this.queue.enqueue(em, kind, { connectionId, stream, trigger: 'SCHEDULE', tickAt: tickAt.toISOString() },
         { dedupeKey: `sync:${connectionId}:${stream}:${tickAt.toISOString()}`, maxAttempts: 1 });
       return true;
     });

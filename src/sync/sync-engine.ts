@@ -45,6 +45,9 @@ export class SyncEngine {
         throw err;
       }
     });
+    this.queue.on('stock.reconcile', async (p) => {
+      await this.reconciler.reconcile(String(p.connectionId), (p.trigger as SyncTrigger) ?? 'SCHEDULE');
+    });
   }
 
   async start(): Promise<void> {
