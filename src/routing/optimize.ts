@@ -4,6 +4,7 @@ import { buildMip } from './optimize.mip';
 import { priceBlocks } from './optimize.bound';
 import { PlanSearch } from './optimize.local-search';
 import { startSolver, type LpOutcome } from './optimize.worker';
+import { prng } from '../db/seed/demo-network';
 
 export interface OptimizeOptions {
   /** Time HiGHS may spend searching (default 10 s). Loading the solver adds a fraction of a second. */
@@ -111,7 +112,7 @@ export async function optimize(input: OptimizeInstanceInput, opts: OptimizeOptio
   const session = startSolver(mip.model, { lpTimeLimitSec: Math.max(0.001, (lpDeadline - Date.now()) / 1000), hardDeadline });
   let lpSettled = false;
   void session.lp.then(() => (lpSettled = true));
-  const random = seededRandom(0x5eed);
+  const random = prng(0x5eed); // deterministic local search: the same instance always gives the same plan
   let usedSolver = false;
   try {
     // While the worker solves the LP, improve the greedy plan here (the machine has a second core).
@@ -205,16 +206,4 @@ export async function optimize(input: OptimizeInstanceInput, opts: OptimizeOptio
   } finally {
     session.close();
   }
-}
-
-/** Small deterministic PRNG (mulberry32) for the local search's random choices. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
