@@ -7,6 +7,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['reflect-metadata'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/nock-per-file.ts'],
   testTimeout: 180_000, // a ceiling, not a goal: CI machines are small and sometimes busy
   maxWorkers: process.env.CI ? 2 : '50%',
 };
