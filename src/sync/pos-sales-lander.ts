@@ -27,7 +27,7 @@ export async function landOrderRecord(em: EntityManager, deps: OrderRecordDeps, 
     `SELECT internal_id FROM external_ref WHERE connection_id = $1 AND entity_type = 'FULFILLMENT_ORDER' AND external_id = $2`, [conn.id, order.externalId]);
   if (pushed) return readBackFulfilment(em, deps.orders, conn, pushed.internal_id, order);
   const outcome = await landOrder();
-  if (outcome === 'created') await bookInErp(em, conn, order.externalId);
+  if (outcome === 'created') await bookInErp(em, conn.id, [order.externalId]);
   return outcome;
 }
 
@@ -69,15 +69,18 @@ async function readBackFulfilment(em: EntityManager, orders: OrderService, conn:
   return 'updated';
 }
 
-/** An `order.book` outbox event per ERP connection that books every channel's orders (same transaction as the order). */
-async function bookInErp(em: EntityManager, conn: ConnectionView, externalId: string): Promise<void> {
+/**
+ * An `order.book` outbox event per ERP connection that books every channel's orders, for the given orders of one
+ * connection (one landed alone, or a page's new orders), in the same transaction as the orders.
+ */
+export async function bookInErp(em: EntityManager, connectionId: string, externalIds: string[]): Promise<void> {
   await rows(em,
     `INSERT INTO outbox_event (topic, aggregate_type, aggregate_id, connection_id, payload, idempotency_key)
      SELECT 'order.book', 'ORDER', r.internal_id::text, c.id, jsonb_build_object('orderId', r.internal_id), 'order-book:' || r.internal_id || ':' || c.id
        FROM external_ref r CROSS JOIN connection c
-      WHERE r.connection_id = $1 AND r.entity_type = 'ORDER' AND r.external_id = $2
+      WHERE r.connection_id = $1 AND r.entity_type = 'ORDER' AND r.external_id = ANY($2)
         AND c.enabled AND c.id <> $1 AND c.kind = 'odoo' AND coalesce((c.config->>'bookOrders')::boolean, false)
-     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`, [conn.id, externalId]);
+     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`, [connectionId, externalIds]);
 }
 
 /**

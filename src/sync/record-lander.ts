@@ -8,7 +8,7 @@ import type { OrderIntake, LandOutcome } from '../orders/order-intake';
 import type { OrderService } from '../orders/order.service';
 import { isUuid } from '../orders/order.service';
 import type { ConnectionView } from '../connections/connection.service';
-import { landOrderRecord } from './pos-sales-lander';
+import { bookInErp, landOrderRecord } from './pos-sales-lander';
 
 export type RecordKind = 'order' | 'shipment' | 'stock' | 'ignored';
 
@@ -164,18 +164,4 @@ function recordId(rec: unknown): string | undefined {
 function skuOfItem(conn: ConnectionView, itemId: string): string | undefined {
   for (const [sku, id] of Object.entries(conn.settings.itemIds ?? {})) if (id === itemId) return sku;
   return undefined;
-}
-
-/**
- * An `order.book` outbox event per ERP connection that books every channel's orders, for new orders of a page
- * (what landOrderRecord does for an order landed alone), in the same transaction as the orders.
- */
-async function bookInErp(em: EntityManager, connectionId: string, externalIds: string[]): Promise<void> {
-  await rows(em,
-    `INSERT INTO outbox_event (topic, aggregate_type, aggregate_id, connection_id, payload, idempotency_key)
-     SELECT 'order.book', 'ORDER', r.internal_id::text, c.id, jsonb_build_object('orderId', r.internal_id), 'order-book:' || r.internal_id || ':' || c.id
-       FROM external_ref r CROSS JOIN connection c
-      WHERE r.connection_id = $1 AND r.entity_type = 'ORDER' AND r.external_id = ANY($2)
-        AND c.enabled AND c.id <> $1 AND c.kind = 'odoo' AND coalesce((c.config->>'bookOrders')::boolean, false)
-     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`, [connectionId, externalIds]);
 }
