@@ -154,16 +154,25 @@ describe('abusive requests are refused before any resolver runs', () => {
     expect(res.status).toBe(400);
   });
 
-  it('per-key rate limit answers 429 with Retry-After', async () => {
+  it('per-key rate limit answers 429 with Retry-After, on HTTP and on subscriptions', async () => {
+    // 6 per minute gives a burst of one request and a token every 10 s: the second call in a row is refused.
     const limited = await createTestHub({ serve: true, config: { rateLimitPerMinute: 6 } });
     try {
       const u = `http://127.0.0.1:${limited.hub!.port}/graphql`;
-      const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await gql(u, `{ whoami { actor } }`, undefined, ADMIN)).status);
+      const { key: viewerKey } = await limited.services.apiKeys.create({ name: 'limited-viewer', role: 'VIEWER' as never }, 'test');
+      const first = await gql(u, `{ whoami { actor } }`, undefined, ADMIN);
       const res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify({ query: '{ whoami { actor } }' }) });
-      expect(statuses).toEqual([200, 200, 200].slice(0, 1).concat(statuses.slice(1)));
+      expect(first.status).toBe(200);
       expect(res.status).toBe(429);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(10);
+      // Another key has its own bucket.
+      expect((await gql(u, `{ whoami { actor } }`, undefined, bearer(viewerKey))).status).toBe(200);
+
+      const viewer = wsClient(u, bearer(viewerKey)); // its one token went on the HTTP call above
+      const sub = collect(viewer, `subscription { inventoryChanged(skus: ["B"]) { sku } }`);
+      await expect(sub.next(1)).rejects.toThrow(/rate limit|RATE_LIMITED|retry/i);
+      await viewer.dispose();
     } finally {
       await limited.close();
     }
