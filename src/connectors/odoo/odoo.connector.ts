@@ -33,6 +33,8 @@ export const odooConfigSchema = baseConfigSchema.extend({
   warehouseId: z.number().int().positive().optional(),
   /** On a partial shipment: keep the rest in a backorder (Odoo's default) or cancel it. */
   backorders: z.enum(['create', 'cancel']).default('create'),
+  /** Book every channel's orders here as confirmed sale orders (the hub writes an `order.book` outbox event per new order). */
+  bookOrders: z.boolean().default(false),
 });
 export type OdooConfig = z.infer<typeof odooConfigSchema>;
 
