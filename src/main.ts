@@ -39,14 +39,16 @@ Commands:
 Common options: --json (machine-readable output)
 Environment: DATABASE_URL, PORT, SWITCHYARD_ADMIN_KEY, SWITCHYARD_MASTER_KEY, SWITCHYARD_DATA_DIR, LOG_LEVEL`;
 
+/** A live line on a terminal: a bar when the share done is known, else a running count. */
 function progressLine(json: boolean) {
   let last = 0;
-  return (done: number, phase: string) => {
+  return (done: number, phase: string, fraction?: number) => {
     if (json || !process.stderr.isTTY) return;
     const now = Date.now();
-    if (now - last < 100) return;
+    if (now - last < 100 && fraction !== 1) return;
     last = now;
-    process.stderr.write(`\r  ${phase}: ${done.toLocaleString('en-US')}        `);
+    const bar = fraction === undefined ? '' : `[${'#'.repeat(Math.round(fraction * 30)).padEnd(30, '.')}] ${Math.floor(fraction * 100)}%  `;
+    process.stderr.write(`\r  ${bar}${phase}: ${done.toLocaleString('en-US')}        `);
   };
 }
 
@@ -202,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
           const progress = progressLine(!!values.json);
           const summary = await services.sync.runner.run(opened.row.id, {
             stream, trigger: 'CLI', since,
-            onProgress: (p) => progress(p.records, `${opened.row.name}/${stream}: ${p.pages} pages, records`),
+            onProgress: (p) => progress(p.records, `${opened.row.name}/${stream}: ${p.pages} pages, records`, p.progress),
           });
           if (process.stderr.isTTY && !values.json) process.stderr.write('\n');
           summaries.push(summary);

@@ -18,7 +18,8 @@ export interface RunOptions {
   since?: Date;
   /** Stop after this many vendor pages (the next run resumes). */
   maxPages?: number;
-  onProgress?: (p: { pages: number; records: number } & Omit<Tally, 'errors'>) => void;
+  /** After each landed page; `progress` (0..1) is set for incremental streams (see StreamBatch.progress). */
+  onProgress?: (p: { pages: number; records: number; progress?: number } & Omit<Tally, 'errors'>) => void;
 }
 
 export interface RunSummary extends Tally {
@@ -95,7 +96,7 @@ export class SyncRunner {
             records += batch.records.length;
             for (const k of ['created', 'updated', 'skipped', 'failed'] as const) tally[k] += t[k];
             tally.errors.push(...t.errors);
-            opts.onProgress?.({ pages, records, created: tally.created, updated: tally.updated, skipped: tally.skipped, failed: tally.failed });
+            opts.onProgress?.({ pages, records, progress: batch.progress, created: tally.created, updated: tally.updated, skipped: tally.skipped, failed: tally.failed });
           }
         } catch (err) {
           // A vendor fault (after the SDK's retries) or a database fault: what committed stays, the cursor with it.

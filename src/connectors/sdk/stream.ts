@@ -71,6 +71,12 @@ export interface StreamBatch<Rec> {
   records: Rec[];
   /** Save this together with `records`; reading again from it continues after them. */
   state: StreamState;
+  /**
+   * How far this read has come, 0..1, for incremental streams: the share of the time range [first window's start,
+   * now − lag) read so far. Vendors rarely give totals, but every windowed read knows where it is in time.
+   * Absent for full-refresh streams.
+   */
+  progress?: number;
 }
 
 export interface ReadOptions {
@@ -109,6 +115,14 @@ export async function* readStream<Ctx, Raw, Rec>(
   if (w.sizeMs <= w.overlapMs) throw new Error(`stream ${def.name}: window size must exceed the overlap`);
   const horizon = new Date(opts.now - (w.lagMs ?? 0)).toISOString();
   let state: StreamState = { ...initial, recent: { ...(initial.recent ?? {}) } };
+  let rangeStart: number | undefined;
+  let reported = 0;
+  // Never backwards: the next window starts an overlap before the last one ended.
+  const progressAt = (at: string) => {
+    const span = Date.parse(horizon) - rangeStart!;
+    reported = Math.max(reported, span > 0 ? Math.min(1, Math.max(0, (Date.parse(at) - rangeStart!) / span)) : 1);
+    return reported;
+  };
   while (budget()) {
     let window = state.window;
     if (!window) {
@@ -118,6 +132,7 @@ export async function* readStream<Ctx, Raw, Rec>(
       const end = minIso(addMs(start, w.sizeMs), horizon);
       window = { start, end };
     }
+    rangeStart ??= Date.parse(window.start);
     const page = await fetch(def, ctx, { window: { start: window.start, end: window.end }, pageToken: window.pageToken });
     pages++;
     const recent = { ...(state.recent ?? {}) };
@@ -140,7 +155,7 @@ export async function* readStream<Ctx, Raw, Rec>(
     }
     // `state` and its `recent` are new objects each page and never mutated after this yield, so the caller may
     // keep them as they are (a JSON deep copy here cost O(keys in the window) per page, quadratic over a backfill).
-    yield { records: fresh, state };
+    yield { records: fresh, state, progress: progressAt(state.window ? window.start : state.cursor!) };
     if (!state.window && state.cursor! >= horizon) return;
   }
 }

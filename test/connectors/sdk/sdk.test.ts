@@ -9,6 +9,7 @@ import { idString, parseJsonSafe } from '../../../src/connectors/sdk/json';
 import { fixtureText } from '../fixtures';
 import { linkHeaderNext, offsetNext } from '../../../src/connectors/sdk/paginators';
 import { CostBucketLimiter, FixedWindowLimiter, TokenBucketLimiter } from '../../../src/connectors/sdk/rate-limit';
+import { readStream, type StreamDefinition } from '../../../src/connectors/sdk/stream';
 import { money, toUtcIso } from '../../../src/connectors/sdk/time';
 import { hmacSha256, MemoryReplayGuard, verifyHmacBase64 } from '../../../src/connectors/sdk/webhooks';
 
@@ -170,5 +171,37 @@ describe('webhook primitives', () => {
   test('replay guard', () => {
     const g = new MemoryReplayGuard(2);
     expect([g.firstSeen('a'), g.firstSeen('a'), g.firstSeen('b'), g.firstSeen('c'), g.firstSeen('a')]).toEqual([true, false, true, true, true]);
+  });
+});
+
+describe('readStream progress', () => {
+  const DAY = 86_400_000;
+  const now = Date.parse('2026-03-05T00:00:00Z');
+  // One record per window, two pages in each window (the first page hands out a token).
+  const def: StreamDefinition<object, { id: string; at: string }, { id: string; at: string }> = {
+    name: 'orders',
+    primaryKey: (r) => r.id,
+    cursorField: (r) => r.at,
+    windows: { sizeMs: DAY, overlapMs: 60_000, startAt: '2026-03-01T00:00:00Z' },
+    fetchPage: async (_ctx, req) => req.pageToken
+      ? { records: [{ id: `${req.window!.start}-b`, at: req.window!.start }], next: null }
+      : { records: [{ id: `${req.window!.start}-a`, at: req.window!.start }], next: 'p2' },
+    map: (r) => r,
+  };
+
+  it('reports how far through the time range a windowed read is, rising to 1 at the end', async () => {
+    const seen: number[] = [];
+    for await (const b of readStream(def, {}, {}, { now })) seen.push(b.progress!);
+    expect(seen.length).toBeGreaterThan(4);
+    expect(seen.every((p, i) => p >= 0 && p <= 1 && (i === 0 || p >= seen[i - 1]))).toBe(true);
+    expect(seen.at(-1)).toBe(1);
+    expect(seen[1]).toBeCloseTo(1 / 4, 2); // after the first whole day of four
+  });
+
+  it('counts from where a resumed read starts, not from the stream\'s start date', async () => {
+    const seen: number[] = [];
+    for await (const b of readStream(def, {}, { cursor: new Date(now - 2 * DAY).toISOString() }, { now })) seen.push(b.progress!);
+    expect(seen[1]).toBeGreaterThan(0.45);
+    expect(seen[1]).toBeLessThan(0.55);
   });
 });
