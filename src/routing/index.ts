@@ -12,6 +12,7 @@ export {
 } from './rule-set.schema';
 export { selectRuleSet, isInWindow } from './rule-set.select';
 export { explainDecision } from './explain';
+export { packDecision, expandDecision, candidateCodes, type StoredDecision, type LocationLabel } from './trace-store';
 export type { Candidate, LocationFilter, Ranker, RoutingContext, WeightedRanker, FilterVerdict } from './strategy';
 export { remainingCapacity } from './capacity';
 export { haversineKm } from './geo';

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, Float, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { rows } from '../db/sql';
-import { explainDecision, type RoutingDecision as Decision } from '../routing';
+import { candidateCodes, expandDecision, explainDecision, type LocationLabel, type StoredDecision } from '../routing';
 import type { StoredRuleSet } from '../rules/rule-set.service';
 import type { GraphQLContext } from './context';
 
@@ -66,10 +66,13 @@ export class RoutingResolver {
   @Query(() => RoutingDecision, { nullable: true, description: 'The latest routing decision for an order (null if it was never routed).' })
   async explainRouting(@Arg('orderId', () => ID) orderId: string, @Ctx() { services }: GraphQLContext): Promise<RoutingDecision | null> {
     await services.orders.require(orderId, 'orderId');
-    const [row] = await rows<{ decision: Decision; excluded_locations: string[] }>(services.dataSource.manager,
+    const em = services.dataSource.manager;
+    const [row] = await rows<{ decision: StoredDecision; excluded_locations: string[] }>(em,
       `SELECT decision, excluded_locations FROM routing_decision WHERE order_id = $1 ORDER BY id DESC LIMIT 1`, [orderId]);
     if (!row) return null;
-    const d = row.decision;
+    // Stored decisions name their candidate locations by code only; names and types come from the network.
+    const labels = await rows<LocationLabel & { code: string }>(em, `SELECT code, name, type FROM location WHERE code = ANY($1)`, [candidateCodes(row.decision)]);
+    const d = expandDecision(row.decision, new Map(labels.map((l) => [l.code, l])));
     return {
       orderId, status: d.status, ruleSetId: d.trace.ruleSetId, ruleSetVersion: d.trace.ruleSetVersion, decidedAt: d.trace.decidedAt,
       excludedLocations: row.excluded_locations, shipments: d.shipments, unfilled: d.unfilled,
