@@ -5,11 +5,12 @@ import { US_STATE_TIME_ZONE } from '../db/seed/us-time-zones';
 import { DomainError, badInput, notFound } from '../errors';
 import { readRoutingSnapshot, resolveDestination, type RoutingSnapshot } from '../orders/routing-snapshot';
 import { isUuid } from '../orders/order.service';
-import { haversineKm, localDate, route, type FulfillmentMethod, type RoutingOrderLine } from '../routing';
+import { route, type FulfillmentMethod, type RoutingOrderLine } from '../routing';
 import type { RuleSetService } from '../rules/rule-set.service';
 import {
   carrierServiceProblem, combine, promiseShipment, round2, type CarrierService, type HolidayCalendar, type ShipmentPromise,
 } from './promise.calc';
+import { collectOptions } from './promise.collect';
 
 export interface DeliveryRequest {
   lines: { sku: string; quantity: number }[];
@@ -84,23 +85,23 @@ export class PromiseService {
 
     const em = this.ds.manager;
     const skus = lines.map((l) => l.sku);
-    const products = await rows<{ sku: string; active: boolean }>(em, `SELECT sku, active FROM product WHERE sku = ANY($1)`, [skus]);
+    // Reads only: the SKUs are checked once everything is in, so the check costs no round trip of its own.
+    const [products, snapshot, carriers, calendar] = await Promise.all([
+      rows<{ sku: string; active: boolean }>(em, `SELECT sku, active FROM product WHERE sku = ANY($1)`, [skus]),
+      readRoutingSnapshot(em, this.ruleSets, skus, now), this.activeCarriers(em), this.calendar(em),
+    ]);
     const known = new Map(products.map((p) => [p.sku, p.active]));
     req.lines.forEach((l, i) => {
       if (!known.has(l.sku)) throw notFound('SKU', l.sku, `lines[${i}].sku`);
       if (!known.get(l.sku)) throw new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `lines[${i}].sku`);
     });
-    const [snapshot, carriers, calendar] = await Promise.all([
-      readRoutingSnapshot(em, this.ruleSets, skus, now), this.activeCarriers(em), this.calendar(em),
-    ]);
     const destination = resolveDestination(this.geocoder, req.destination, snapshot.locations);
     if (!destination) return [];
     const channel = req.channel ?? 'checkout';
     const shipTo = { ...destination.point, country: req.destination.country, city: req.destination.city ?? undefined };
     const options = [
       ...this.shipOptions(snapshot, carriers, calendar, lines, channel, shipTo, now),
-      ...this.collectOptions(snapshot, lines, channel, shipTo, radiusKm, now, 'PICKUP'),
-      ...this.collectOptions(snapshot, lines, channel, shipTo, radiusKm, now, 'CURBSIDE'),
+      ...this.collectOptions(snapshot, lines, channel, shipTo, radiusKm, now),
     ];
     return options;
   }
@@ -139,37 +140,18 @@ export class PromiseService {
     return options.sort((a, b) => a.earliestDelivery.localeCompare(b.earliestDelivery) || Number(a.price) - Number(b.price) || a.carrierServiceCode!.localeCompare(b.carrierServiceCode!));
   }
 
-  /** Stores within the radius that can hand over the whole cart from their own shelf, with routing's ready-by time. */
+  /**
+   * Stores within the radius that routing would fill the whole cart at, from their own shelf or with transfers in,
+   * with routing's ready-by time (see `promise.collect.ts`). A transfer leg is a shipment from the sending location.
+   */
   private collectOptions(s: RoutingSnapshot, lines: RoutingOrderLine[], channel: string, point: { latitude: number; longitude: number },
-    radiusKm: number, now: Date, method: 'PICKUP' | 'CURBSIDE'): DeliveryOption[] {
-    const options: DeliveryOption[] = [];
-    // Local days of ready times, per zone: asked here in turn with routing's own "today" lookups, which would
-    // otherwise evict each other from routing's one-entry-per-zone cache on every store.
-    const days = new Map<string, string>();
-    for (const store of s.network.locations) {
-      if (!store.capabilities.includes(method)) continue;
-      const km = haversineKm(point.latitude, point.longitude, store.latitude, store.longitude);
-      if (km > radiusKm) continue;
-      // Transfers are off for orders (forOrders), so the store's own shelf is all that matters: route against it
-      // alone, with the ATP of that shelf only (routing indexes every location holding a SKU on each call).
-      // A shelf short of any line cannot be routed whole; most stores are, so skip them before routing.
-      if (lines.some((l) => (s.atp.available[l.sku]?.[store.code] ?? 0) < l.quantity)) continue;
-      const shelf = { available: Object.fromEntries(lines.map((l) => [l.sku, { [store.code]: s.atp.available[l.sku]![store.code] }])) };
-      const decision = route({ id: 'delivery-promise', channel, method, pickupLocationCode: store.code, lines, tags: [] },
-        shelf, { locations: [store], products: s.network.products }, s.ruleSet, { now });
-      if (decision.status !== 'ROUTED' || !decision.readyBy) continue;
-      const dayKey = `${decision.readyBy}|${store.timeZone}`;
-      let day = days.get(dayKey);
-      if (day === undefined) days.set(dayKey, (day = localDate(new Date(decision.readyBy), store.timeZone)));
-      options.push({
-        method, serviceLevel: null, carrierServiceCode: null, carrier: null, locationCode: store.code, locationName: store.name ?? null,
-        distanceKm: Math.round(km * 1000) / 1000, earliestDelivery: day, latestDelivery: day, readyBy: decision.readyBy, price: '0.00',
-        currency: 'USD', co2Kg: 0, split: false,
-        shipments: decision.shipments.map((sh) => ({ locationCode: sh.locationCode, lines: sh.lines, distanceKm: sh.distanceKm, readyBy: sh.readyBy,
-          shipDate: null, earliestDelivery: day, latestDelivery: day })),
-      });
-    }
-    return options.sort((a, b) => a.readyBy.localeCompare(b.readyBy) || a.distanceKm! - b.distanceKm! || a.locationCode!.localeCompare(b.locationCode!));
+    radiusKm: number, now: Date): DeliveryOption[] {
+    return collectOptions(s, lines, channel, point, radiusKm, now).map((o) => ({
+      method: o.method, serviceLevel: null, carrierServiceCode: null, carrier: null, locationCode: o.store.code, locationName: o.store.name ?? null,
+      distanceKm: o.distanceKm, earliestDelivery: o.day, latestDelivery: o.day, readyBy: o.readyBy, price: '0.00', currency: 'USD', co2Kg: 0, split: false,
+      shipments: o.shipments.map((sh) => ({ locationCode: sh.locationCode, lines: sh.lines, distanceKm: sh.distanceKm, readyBy: sh.readyBy,
+        shipDate: null, earliestDelivery: o.day, latestDelivery: o.day })),
+    }));
   }
 
   // --- carriers and calendar as data ------------------------------------------------------------------------------

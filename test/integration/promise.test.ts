@@ -66,19 +66,32 @@ describe('deliveryOptions', () => {
     expect((await placedAt(cart)).allocation).toEqual(shipAllocation(ground));
   });
 
-  it('offers pickup and curbside only at stores with the capability and the whole cart on the shelf', async () => {
-    const lantern = await options([{ sku: 'LANTERN', quantity: 1 }]);
-    expect(lantern.filter((o) => o.method !== 'SHIP')).toEqual([]);
-    expect(lantern.some((o) => o.method === 'SHIP')).toBe(true);
-
+  it('offers pickup and curbside only at stores with the capability, from their shelf or with what routing transfers in', async () => {
     const mug = await options([{ sku: 'MUG', quantity: 1 }]);
     const collect = mug.filter((o) => o.method !== 'SHIP');
     expect(collect.map((o) => `${o.method}@${o.locationCode}`)).toEqual(['PICKUP@ST-CHI', 'CURBSIDE@ST-CHI']);
     expect(collect[0]).toMatchObject({ price: '0.00', split: false });
+    expect(shipAllocation(collect[0])).toEqual(['ST-CHI:MUGx1']);
     expect(new Date(collect[0].readyBy).getTime()).toBeGreaterThan(Date.now());
-    // More than the shelf holds: no collection offer (transfers are not planned for orders), shipping still is.
-    const many = await options([{ sku: 'MUG', quantity: 4 }]);
-    expect(many.filter((o) => o.method !== 'SHIP')).toEqual([]);
+    const shelfReady = Date.parse(collect[0].readyBy);
+
+    // ST-NOPICK holds lanterns but has no pickup counter: never offered for collection. ST-CHI holds none; routing
+    // transfers one in from ST-NOPICK (the nearest source), so ST-CHI is offered, ready only after the transfer.
+    const lantern = await options([{ sku: 'LANTERN', quantity: 1 }]);
+    expect(lantern.some((o) => o.method === 'SHIP')).toBe(true);
+    const viaTransfer = lantern.filter((o) => o.method !== 'SHIP');
+    expect(viaTransfer.map((o) => `${o.method}@${o.locationCode}`)).toEqual(['PICKUP@ST-CHI', 'CURBSIDE@ST-CHI']);
+    for (const o of viaTransfer) {
+      expect(shipAllocation(o)).toEqual(['ST-NOPICK:LANTERNx1']);
+      // At least the rule set's handling time and one day in transit after the store's own shelf would be ready.
+      expect(Date.parse(o.readyBy) - shelfReady).toBeGreaterThanOrEqual(48 * 3_600_000);
+    }
+
+    // More than the shelf holds: the shelf's 3 and 1 transferred from Dallas (previously no offer at all).
+    const [many] = (await options([{ sku: 'MUG', quantity: 4 }])).filter((o) => o.method === 'PICKUP');
+    expect(many.locationCode).toBe('ST-CHI');
+    expect(shipAllocation(many)).toEqual(['ST-CHI:MUGx3', 'WH-DAL:MUGx1']);
+    expect(Date.parse(many.readyBy)).toBeGreaterThan(shelfReady);
     // Far away: outside the radius.
     const dallas = await t.services.promise.deliveryOptions({ lines: [{ sku: 'MUG', quantity: 1 }], destination: { country: 'US', latitude: 32.78, longitude: -96.8 } });
     expect(dallas.filter((o) => o.method !== 'SHIP')).toEqual([]);
@@ -139,6 +152,63 @@ describe('deliveryOptions', () => {
     expect(await failure(options([{ sku: 'NOPE', quantity: 1 }]))).toMatchObject({ code: 'NOT_FOUND', field: 'lines[0].sku' });
     expect(await failure(options([{ sku: 'TENT', quantity: -1 }]))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'lines[0].quantity' });
     expect(await failure(options([{ sku: 'TENT', quantity: 1 }], undefined, { country: 'usa' } as never))).toMatchObject({ field: 'destination.country' });
+  });
+});
+
+describe('pickup with a transfer', () => {
+  // COT is only in Columbus (about 440 km from ST-CHI: one day in transit at the default 500 km a day).
+  beforeAll(async () => {
+    await t.services.products.upsert({ sku: 'COT', name: 'COT' });
+    await t.services.inventory.set({ sku: 'COT', locationCode: 'WH-COL', onHand: 5 }, 'test');
+  });
+  const cot = (quantity: number, now?: Date) => options([{ sku: 'COT', quantity }], now);
+
+  it('a store without the stock is offered with the ready time of the transfer', async () => {
+    // Tuesday 15 July 2025, 11:00 in Columbus: before its 14:00 cut-off, ready after 24 processing hours (Wednesday
+    // 15:00Z), 24 handling hours and one day in transit (arrives Friday 15:00Z), then ST-CHI's 2 processing hours.
+    const collect = (await cot(2, new Date('2025-07-15T15:00:00Z'))).filter((o) => o.method !== 'SHIP');
+    expect(collect.map((o) => `${o.method}@${o.locationCode}`)).toEqual(['PICKUP@ST-CHI', 'CURBSIDE@ST-CHI']);
+    for (const o of collect) {
+      expect(o).toMatchObject({ readyBy: '2025-07-18T17:00:00.000Z', earliestDelivery: '2025-07-18', latestDelivery: '2025-07-18', price: '0.00', split: false });
+      expect(o.shipments).toEqual([expect.objectContaining({ locationCode: 'WH-COL', lines: [{ sku: 'COT', quantity: 2 }], readyBy: '2025-07-18T17:00:00.000Z' })]);
+    }
+    // More than the network holds: no pickup anywhere.
+    expect((await cot(6)).filter((o) => o.method !== 'SHIP')).toEqual([]);
+  });
+
+  it('placeOrder for that pickup books the promised transfer, ready when the promise said', async () => {
+    const [pickup] = (await cot(2)).filter((o) => o.method === 'PICKUP');
+    const { order, allocation } = await placedAt([{ sku: 'COT', quantity: 2 }], { method: 'PICKUP', shipTo: null, pickupLocationCode: pickup.locationCode });
+    // The customer collects at the store; the units travel from the promised source.
+    expect(allocation).toEqual(['ST-CHI:COTx2']);
+    const transfers = await t.services.inventory.transfers(t.db.dataSource.manager, { sku: 'COT' });
+    expect(transfers.map((x) => `${x.fromLocationCode}->${x.toLocationCode}:${x.sku}x${x.quantity}:${x.status}`)).toEqual(['WH-COL->ST-CHI:COTx2:IN_TRANSIT']);
+    expect(shipAllocation(pickup)).toEqual(['WH-COL:COTx2']);
+    // At the instant the order was routed (Columbus still has 3), the promise is exactly routing's ready time.
+    const [{ decision }] = await q(`SELECT decision FROM routing_decision WHERE order_id = $1`, [order.id]);
+    const [then] = (await cot(2, new Date(decision.trace.decidedAt))).filter((o) => o.method === 'PICKUP');
+    expect(then.readyBy).toBe(decision.readyBy);
+    expect(then.shipments.map((s) => s.readyBy)).toEqual(decision.shipments.map((s: { readyBy: string }) => s.readyBy));
+  });
+
+  it('follows the rule set: no transfers, or a filter that tells pickup from curbside', async () => {
+    // Rule sets for windows far ahead, so that the rest of this file keeps the default.
+    const publish = async (id: string, validFrom: string, validTo: string, extra: Record<string, unknown>) => {
+      const draft = await t.services.ruleSets.saveDraft({ id, name: id, validFrom, validTo, rankers: [{ type: 'distance', weight: 1 }], ...extra }, 'test');
+      await t.services.ruleSets.publish(id, draft.version, 'test');
+    };
+    await publish('no-transfers', '2031-01-01T00:00:00Z', '2031-02-01T00:00:00Z', { pickup: { allowTransfer: false } });
+    await publish('curbside-from-stores', '2032-01-01T00:00:00Z', '2032-02-01T00:00:00Z',
+      { filters: [{ type: 'locationType', methods: ['CURBSIDE'], deny: ['WAREHOUSE'] }] });
+    const collect = async (at: string, sku: string, quantity: number) =>
+      (await options([{ sku, quantity }], new Date(at))).filter((o) => o.method !== 'SHIP').map((o) => `${o.method}@${o.locationCode}`);
+    // Without transfers only a shelf holding the whole cart counts.
+    expect(await collect('2031-01-14T15:00:00Z', 'COT', 1)).toEqual([]);
+    expect(await collect('2031-01-14T15:00:00Z', 'MUG', 1)).toEqual(['PICKUP@ST-CHI', 'CURBSIDE@ST-CHI']);
+    // Curbside orders may not draw on warehouses: COT (Columbus only) can be picked up but not collected at the curb.
+    expect(await collect('2032-01-13T15:00:00Z', 'COT', 1)).toEqual(['PICKUP@ST-CHI']);
+    // From the shelf, both.
+    expect(await collect('2032-01-13T15:00:00Z', 'MUG', 1)).toEqual(['PICKUP@ST-CHI', 'CURBSIDE@ST-CHI']);
   });
 });
 

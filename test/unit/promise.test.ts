@@ -2,6 +2,9 @@ import {
   addDeliveryDays, carrierServiceProblem, combine, parcelPrice, promiseShipment, readyAt, shipDate, transitBand, weekday,
   type CarrierService, type HolidayCalendar, type Origin,
 } from '../../src/promise/promise.calc';
+import { collectOptions, methodsRouteAlike } from '../../src/promise/promise.collect';
+import { prng } from '../../src/db/seed/demo-network';
+import { DEFAULT_RULE_SET, haversineKm, parseRuleSet, route, type AtpSnapshot, type LocationCapability, type RoutingLocation, type RuleSet } from '../../src/routing';
 
 const GROUND: CarrierService = {
   code: 'GROUND', carrier: 'Parcel', name: 'Ground', serviceLevel: 'STANDARD', pickupCutoff: '17:00', saturdayDelivery: false,
@@ -117,5 +120,92 @@ describe('carrier tables', () => {
 
   it('accepts a valid carrier service', () => {
     expect(carrierServiceProblem(GROUND)).toBeNull();
+  });
+});
+
+describe('pickup and curbside options are what route() plans at each store', () => {
+  const NOW = new Date('2025-07-15T15:00:00Z');
+  const CENTER = { latitude: 41.88, longitude: -87.63 };
+  const SKUS = ['A', 'B', 'C', 'D'];
+
+  /** A random network around CENTER: stores (some without shelves, capabilities, capacity or for one channel only) and DCs. */
+  function network(seed: number) {
+    const rnd = prng(seed);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
+    const locations: RoutingLocation[] = [];
+    const available: AtpSnapshot['available'] = {};
+    for (let i = 0; i < 30; i++) {
+      const store = i < 24;
+      const code = store ? `ST${i}` : `DC${i}`;
+      const spread = store ? 0.6 : 6;
+      locations.push({
+        code, type: store ? 'STORE' : 'WAREHOUSE', active: true,
+        capabilities: store ? pick<LocationCapability[]>([['SHIP', 'PICKUP', 'CURBSIDE'], ['PICKUP', 'CURBSIDE'], ['PICKUP'], ['CURBSIDE'], ['SHIP']]) : ['SHIP'],
+        latitude: CENTER.latitude + (rnd() - 0.5) * spread, longitude: CENTER.longitude + (rnd() - 0.5) * spread,
+        timeZone: pick(['America/Chicago', 'America/New_York']), priority: 1 + Math.floor(rnd() * 3), shipBase: 3 + rnd() * 4, shipPerKm: 0.01,
+        processingHours: pick([2, 4, 24]), cutoff: pick(['14:00', '09:00', '18:00']),
+        channels: rnd() < 0.1 ? ['store-app'] : undefined,
+        dailyOrderCapacity: rnd() < 0.1 ? 5 : undefined, usedToday: { date: '2025-07-15', orders: 5, lines: 10 },
+      });
+      for (const sku of SKUS) if (rnd() < (store ? 0.5 : 0.7)) (available[sku] ??= {})[code] = Math.floor(rnd() * 4);
+    }
+    const lines = SKUS.filter(() => rnd() < 0.6).map((sku) => ({ sku, quantity: 1 + Math.floor(rnd() * 3) }));
+    return { network: { locations, products: { D: { tags: ['oversize'] } } }, atp: { available }, lines: lines.length ? lines : [{ sku: 'A', quantity: 1 }] };
+  }
+
+  /** The plain way: one route() per store and method, against the whole network and snapshot. */
+  function reference(ruleSet: RuleSet, n: ReturnType<typeof network>, channel: string) {
+    const out: string[] = [];
+    for (const method of ['PICKUP', 'CURBSIDE'] as const) {
+      for (const store of n.network.locations) {
+        if (!store.capabilities.includes(method) || haversineKm(CENTER.latitude, CENTER.longitude, store.latitude, store.longitude) > 50) continue;
+        const d = route({ id: 'ref', channel, method, pickupLocationCode: store.code, lines: n.lines, tags: [] }, n.atp, n.network, ruleSet, { now: NOW });
+        if (d.status === 'ROUTED' && d.readyBy) out.push(`${method}@${store.code} ${d.readyBy} ${JSON.stringify(d.shipments.map((s) => [s.locationCode, s.lines, s.readyBy]))}`);
+      }
+    }
+    return out.sort();
+  }
+
+  const RULES: [string, RuleSet][] = [
+    ['the default rules', DEFAULT_RULE_SET],
+    ['no transfers', parseRuleSet({ ...DEFAULT_RULE_SET, pickup: { allowTransfer: false } })],
+    ['curbside may not draw on warehouses', parseRuleSet({ ...DEFAULT_RULE_SET, filters: [...DEFAULT_RULE_SET.filters, { type: 'locationType', methods: ['CURBSIDE'], deny: ['WAREHOUSE'] }] })],
+    ['never split', parseRuleSet({ ...DEFAULT_RULE_SET, splitPolicy: 'NEVER', maxDistanceKm: 300 })],
+  ];
+
+  it.each(RULES)('%s: the same stores, ready times and transfer legs, over random networks', (_name, ruleSet) => {
+    let offered = 0;
+    let transfers = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const n = network(seed);
+      const channel = seed % 5 === 0 ? 'store-app' : 'web';
+      const ours = collectOptions({ ruleSet, ...n }, n.lines, channel, CENTER, 50, NOW)
+        .map((o) => `${o.method}@${o.store.code} ${o.readyBy} ${JSON.stringify(o.shipments.map((s) => [s.locationCode, s.lines, s.readyBy]))}`);
+      expect(ours.slice().sort()).toEqual(reference(ruleSet, n, channel));
+      offered += ours.length;
+      transfers += ours.filter((o) => o.includes('DC') || /"ST\d+".*"ST\d+"/.test(o)).length;
+    }
+    // The comparison is not vacuous: many offers, some needing transfers (when the rules allow them).
+    expect(offered).toBeGreaterThan(100);
+    if (ruleSet.pickup.allowTransfer) expect(transfers).toBeGreaterThan(10);
+  });
+
+  it('tells the methods apart only when a filter names one of them', () => {
+    expect(methodsRouteAlike(DEFAULT_RULE_SET)).toBe(true);
+    expect(methodsRouteAlike(parseRuleSet({ ...DEFAULT_RULE_SET, filters: [{ type: 'locationType', methods: ['PICKUP', 'CURBSIDE'], deny: ['STORE'] }] }))).toBe(true);
+    expect(methodsRouteAlike(parseRuleSet({ ...DEFAULT_RULE_SET, filters: [{ type: 'locationType', methods: ['SHIP', 'CURBSIDE'], deny: ['STORE'] }] }))).toBe(false);
+  });
+
+  it('a store with nothing on the shelf and a DC that can send it: pickup, ready after the transfer', () => {
+    const store: RoutingLocation = { code: 'ST', type: 'STORE', active: true, capabilities: ['PICKUP', 'CURBSIDE'], latitude: 41.85, longitude: -87.65,
+      timeZone: 'America/Chicago', priority: 1, shipBase: 5, shipPerKm: 0.01, processingHours: 2, cutoff: '14:00' };
+    const dc: RoutingLocation = { ...store, code: 'DC', type: 'WAREHOUSE', capabilities: ['SHIP'], latitude: 39.96, longitude: -83.0, timeZone: 'America/New_York', processingHours: 24 };
+    const options = collectOptions({ ruleSet: DEFAULT_RULE_SET, network: { locations: [store, dc] }, atp: { available: { A: { DC: 5 } } } },
+      [{ sku: 'A', quantity: 2 }], 'web', CENTER, 50, NOW);
+    // Columbus ready Wednesday 15:00Z; 24 h handling and one day for about 440 km; two hours at the store.
+    expect(options.map((o) => [o.method, o.store.code, o.readyBy, o.day, o.shipments.map((s) => [s.locationCode, s.kind, s.destinationCode])])).toEqual([
+      ['PICKUP', 'ST', '2025-07-18T17:00:00.000Z', '2025-07-18', [['DC', 'TRANSFER', 'ST']]],
+      ['CURBSIDE', 'ST', '2025-07-18T17:00:00.000Z', '2025-07-18', [['DC', 'TRANSFER', 'ST']]],
+    ]);
   });
 });
