@@ -575,17 +575,21 @@ export class OrderService {
 
   /**
    * Moves the order with its returns, inside the return service's transaction: PARTIALLY_RETURNED once any unit has
-   * come back, RETURNED once every ordered unit has. Orders whose lifecycle does not allow it (e.g. still partly
-   * shipping) keep their status; the return itself still proceeds.
+   * come back, RETURNED once every unit that left (shipped or handed over: `order_line.shipped_quantity`) is back.
+   * Units never shipped (a cancelled or unfulfilled line) are not waited for. A partly shipped order moves only when
+   * nothing of it is still being fulfilled; orders whose lifecycle does not allow it keep their status, and the
+   * return itself still proceeds.
    */
   async recordReturnIn(em: EntityManager, orderId: string, actor: string, reason: string): Promise<void> {
     await this.mutateIn(em, orderId, async (em2, order) => {
-      const [{ ordered, back }] = await sql<{ ordered: number; back: number }>(em2,
-        `SELECT (SELECT sum(quantity) FROM order_line WHERE order_id = $1)::int AS ordered,
+      const [{ shipped, back, open }] = await sql<{ shipped: number; back: number; open: number }>(em2,
+        `SELECT (SELECT coalesce(sum(shipped_quantity), 0) FROM order_line WHERE order_id = $1)::int AS shipped,
                 (SELECT coalesce(sum(rl.received_quantity), 0) FROM return_line rl JOIN returns r ON r.id = rl.return_id
-                  WHERE r.order_id = $1 AND r.status <> 'CANCELLED')::int AS back`, [orderId]);
+                  WHERE r.order_id = $1 AND r.status <> 'CANCELLED')::int AS back,
+                (SELECT count(*) FROM fulfillment_order WHERE order_id = $1 AND status = ANY($2))::int AS open`, [orderId, OPEN_FULFILLMENT]);
       if (back <= 0) return null;
-      const next = back >= ordered ? OS.RETURNED : OS.PARTIALLY_RETURNED;
+      if (order.status === OS.PARTIALLY_SHIPPED && open > 0) return null;
+      const next = back >= shipped ? OS.RETURNED : OS.PARTIALLY_RETURNED;
       if (next !== order.status && canTransitionOrder(order.status, next)) await this.setOrderStatus(em2, order, next, actor, reason);
       return null;
     });

@@ -7,6 +7,7 @@ import { InventoryService } from '../inventory/inventory.service';
 import { FulfillmentMethod, StockMovementReason } from '../model/enums';
 import { OrderService, isUuid } from '../orders/order.service';
 import type { Logger } from '../logger';
+import type { CanonicalReturn } from '../connectors/sdk/canonical';
 import { routeReturn, type ReturnCandidate, type ReturnRoute } from './return-routing';
 
 export const RETURN_CONDITIONS = ['RESELLABLE', 'REFURBISH', 'DAMAGED', 'DISPOSE'] as const;
@@ -30,12 +31,16 @@ export interface ReceiveReturnInput {
   units: { sku: string; condition: ReturnCondition; quantity: number }[];
 }
 
-export interface ReturnLineView { id: string; sku: string; quantity: number; receivedQuantity: number; unitPrice: string | null; reason: string | null; exchangeSku: string | null }
+export interface ReturnLineView { id: string; sku: string; quantity: number; receivedQuantity: number; notReceivedQuantity: number; notReceivedReason: string | null;
+  unitPrice: string | null; reason: string | null; exchangeSku: string | null }
+export interface ReturnEventView { fromStatus: ReturnStatus | null; toStatus: ReturnStatus; actor: string; reason: string | null; at: Date }
 export interface ReturnUnitView { sku: string; condition: ReturnCondition; quantity: number; locationCode: string; receivedAt: Date; restocked: boolean }
 export interface ReturnView {
   id: string; rma: string; orderId: string; status: ReturnStatus; method: ReturnMethod; locationCode: string | null; reason: string | null;
   routing: ReturnRoute | null; exchangeOrderId: string | null; currency: string; refundAmount: string | null; refundedAt: Date | null;
-  receivedAt: Date | null; completedAt: Date | null; createdAt: Date; lines: ReturnLineView[]; units: ReturnUnitView[];
+  receivedAt: Date | null; completedAt: Date | null; createdAt: Date; closedReason: string | null; lines: ReturnLineView[]; units: ReturnUnitView[];
+  /** Every status change, oldest first. */
+  history: ReturnEventView[];
 }
 
 const MAX_LINES = 100;
@@ -117,6 +122,7 @@ export class ReturnService {
         INSERT INTO returns (order_id, status, method, location_id, reason, rma, routing, currency, actor)
         VALUES ($1, 'REQUESTED', $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
       [order.id, input.method, location.id, input.reason ?? null, rma, routing ? JSON.stringify(routing) : null, order.currency, actor]);
+      await this.history(em, ret.id, null, 'REQUESTED', actor, input.reason ?? null);
       for (const [n, p] of planned.entries()) {
         await rows(em, `INSERT INTO return_line (return_id, order_line_id, line_no, product_id, sku, quantity, unit_price, reason, exchange_sku)
                         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
@@ -149,7 +155,14 @@ export class ReturnService {
 
   async receive(input: ReceiveReturnInput, actor: string): Promise<ReturnView> {
     validateReceive(input);
-    const restock = await this.ds.transaction(async (em) => {
+    const restock = await this.ds.transaction((em) => this.receiveIn(em, input, actor));
+    await this.restock(restock.units.map((u) => ({ ...u, rma: restock.rma, locationCode: restock.locationCode })), actor);
+    return (await this.get(input.returnId))!;
+  }
+
+  /** The receipt itself, in the caller's transaction; the resellable units it returns are restocked after commit. */
+  private async receiveIn(em: EntityManager, input: ReceiveReturnInput, actor: string, note?: string): Promise<{ units: { id: string; sku: string; quantity: number }[]; rma: string; locationCode: string }> {
+    {
       const [head] = await rows<{ order_id: string }>(em, `SELECT order_id FROM returns WHERE id = $1`, [input.returnId]);
       if (!head) throw notFound('Return', input.returnId, 'input.returnId');
       // Same lock order as create: order, then return. (Unit rows take clock_timestamp() so they list in grading order.)
@@ -161,8 +174,8 @@ export class ReturnService {
         ? await this.returnLocation(em, input.locationCode, 'input.locationCode')
         : (await rows<LocationRow>(em, `SELECT id, code, active, capabilities FROM location WHERE id = $1`, [ret.location_id]))[0];
 
-      const lines = await rows<{ id: string; sku: string; quantity: number; received_quantity: number }>(em,
-        `SELECT id, sku, quantity, received_quantity FROM return_line WHERE return_id = $1 ORDER BY line_no`, [ret.id]);
+      const lines = await rows<{ id: string; sku: string; quantity: number; received_quantity: number; not_received_quantity: number }>(em,
+        `SELECT id, sku, quantity, received_quantity, not_received_quantity FROM return_line WHERE return_id = $1 ORDER BY line_no`, [ret.id]);
       const restockUnits: { id: string; sku: string; quantity: number }[] = [];
       const receivedNow: { lineId: string; quantity: number }[] = [];
       for (const [i, u] of input.units.entries()) {
@@ -188,15 +201,15 @@ export class ReturnService {
       }
 
       const complete = lines.every((l) => l.received_quantity === l.quantity);
+      const next: ReturnStatus = complete ? 'COMPLETED' : 'RECEIVED';
       await rows(em, `UPDATE returns SET status = $2, received_at = coalesce(received_at, now()), updated_at = now(), location_id = $3,
                              completed_at = CASE WHEN $2 = 'COMPLETED' THEN now() ELSE completed_at END WHERE id = $1`,
-        [ret.id, complete ? 'COMPLETED' : 'RECEIVED', location.id]);
+        [ret.id, next, location.id]);
+      if (next !== ret.status) await this.history(em, ret.id, ret.status, next, actor, note ?? `received at ${location.code}`);
       await this.refund(em, ret, order.connection_id, receivedNow);
       await this.orders.recordReturnIn(em, order.id, actor, `return ${ret.rma} ${complete ? 'completed' : 'partly received'}`);
       return { units: restockUnits, rma: ret.rma, locationCode: location.code };
-    });
-    await this.restock(restock.units.map((u) => ({ ...u, rma: restock.rma, locationCode: restock.locationCode })), actor);
-    return (await this.get(input.returnId))!;
+    }
   }
 
   async cancel(returnId: string, actor: string): Promise<ReturnView> {
@@ -211,9 +224,123 @@ export class ReturnService {
       }
       await rows(em, `UPDATE order_line ol SET returned_quantity = ol.returned_quantity - rl.quantity FROM return_line rl WHERE rl.return_id = $1 AND ol.id = rl.order_line_id`, [returnId]);
       await rows(em, `UPDATE returns SET status = 'CANCELLED', updated_at = now() WHERE id = $1`, [returnId]);
+      await this.history(em, returnId, ret.status, 'CANCELLED', actor, null);
       if (ret.exchange_order_id) await this.orders.cancelIn(em, ret.exchange_order_id, `return ${ret.rma} cancelled`, actor);
     });
     return (await this.get(returnId))!;
+  }
+
+  /**
+   * Closes a return whose goods will not all arrive, with what has been received: the rest of each line is
+   * recorded as not received (with the reason) and its quantity becomes returnable again on the order (if the goods
+   * turn up later, they come back on a new return). Nothing more is refunded: each receipt already refunded the units
+   * it brought in. The return becomes COMPLETED, the order follows (`recordReturnIn`), and the closing is kept in the
+   * return's history. Closing a closed or completed return again changes nothing; only a return something of which
+   * has arrived (RECEIVED) can be closed — one nothing of which has is cancelled instead.
+   */
+  async close(returnId: string, reason: string, actor: string): Promise<ReturnView> {
+    if (!isUuid(returnId)) throw notFound('Return', String(returnId), 'returnId');
+    if (typeof reason !== 'string' || !reason.trim() || reason.length > 500) throw badInput('reason', 'must be 1 to 500 characters');
+    await this.ds.transaction(async (em) => {
+      const [head] = await rows<{ order_id: string }>(em, `SELECT order_id FROM returns WHERE id = $1`, [returnId]);
+      if (!head) throw notFound('Return', returnId, 'returnId');
+      await rows(em, `SELECT id FROM orders WHERE id = $1 FOR UPDATE`, [head.order_id]);
+      const [ret] = await rows<{ rma: string; status: ReturnStatus }>(em, `SELECT rma, status FROM returns WHERE id = $1 FOR UPDATE`, [returnId]);
+      if (ret.status === 'COMPLETED') return; // closed (or completed) already: the same answer again
+      if (ret.status !== 'RECEIVED') {
+        throw new DomainError('INVALID_TRANSITION', `return ${ret.rma} is ${ret.status}; only a return something of which has been received can be closed${
+          ret.status === 'CANCELLED' ? '' : ' (cancel it instead: cancelReturn)'}`, 'returnId');
+      }
+      const short = await rows<{ sku: string; missing: number }>(em, `
+        UPDATE return_line SET not_received_quantity = quantity - received_quantity, not_received_reason = $2
+         WHERE return_id = $1 AND received_quantity < quantity RETURNING sku, not_received_quantity AS missing`, [returnId, reason]);
+      await rows(em, `UPDATE order_line ol SET returned_quantity = ol.returned_quantity - rl.not_received_quantity
+                        FROM return_line rl WHERE rl.return_id = $1 AND ol.id = rl.order_line_id AND rl.not_received_quantity > 0`, [returnId]);
+      await rows(em, `UPDATE returns SET status = 'COMPLETED', completed_at = now(), updated_at = now(), closed_reason = $2 WHERE id = $1`, [returnId, reason]);
+      const missing = short.map((l) => `${l.missing} × ${l.sku}`).join(', ');
+      await this.history(em, returnId, 'RECEIVED', 'COMPLETED', actor, `closed: ${reason}${missing ? ` (not received: ${missing})` : ''}`);
+      await this.orders.recordReturnIn(em, head.order_id, actor, `return ${ret.rma} closed with what was received`);
+    });
+    return (await this.get(returnId))!;
+  }
+
+  /**
+   * A mailed return is on its way: its label was issued and the carrier has it, or the 3PL reports it coming.
+   * REQUESTED → IN_TRANSIT; any later state is left alone (a late or repeated report changes nothing).
+   */
+  async markInTransit(returnId: string, actor: string, reason: string): Promise<boolean> {
+    return this.ds.transaction((em) => this.markInTransitIn(em, returnId, actor, reason));
+  }
+
+  private async markInTransitIn(em: EntityManager, returnId: string, actor: string, reason: string): Promise<boolean> {
+    const moved = await rows<{ id: string }>(em, `UPDATE returns SET status = 'IN_TRANSIT', updated_at = now() WHERE id = $1 AND status = 'REQUESTED' RETURNING id`, [returnId]);
+    if (moved.length) await this.history(em, returnId, 'REQUESTED', 'IN_TRANSIT', actor, reason);
+    return moved.length > 0;
+  }
+
+  /**
+   * What a 3PL reports about the return order it opened for one of the hub's returns (ShipBob `return.*`
+   * webhooks). The hub's return is found by the 3PL's id (`external_ref`, written when the return order was
+   * created) or by the RMA the vendor keeps as reference.
+   * - IN_TRANSIT (ShipBob "Awaiting Arrival"): REQUESTED → IN_TRANSIT.
+   * - RECEIVED / COMPLETED (Arrived, Processing, Completed): units the vendor has graded and the hub has not yet
+   *   received are received now, at the return's location, with their grades (refunded and restocked like any
+   *   receipt). Goods arrived but not yet graded make the return RECEIVED without units. On COMPLETED, units the
+   *   vendor never graded are received as REFURBISH (out of sellable stock until checked).
+   * - CANCELLED: the vendor will not take the goods; the return is cancelled if nothing has been received.
+   * Cumulative and idempotent: a repeated or out-of-order payload records only what is new.
+   */
+  async applyVendorReturn(connectionId: string, vr: CanonicalReturn, actor: string): Promise<'applied' | 'unchanged' | 'unknown'> {
+    const [ref] = await rows<{ id: string }>(this.ds.manager, `
+      SELECT internal_id AS id FROM external_ref WHERE connection_id = $1 AND entity_type = 'RETURN' AND external_id = $2
+      UNION ALL SELECT id FROM returns WHERE rma = $3 LIMIT 1`, [connectionId, vr.externalId, vr.reference ?? null]);
+    if (!ref) return 'unknown';
+    const returnId = ref.id;
+    const note = `${actor}: 3PL return ${vr.externalId} ${vr.status.toLowerCase()}`;
+    if (vr.status === 'CANCELLED') {
+      const [cur] = await rows<{ status: ReturnStatus }>(this.ds.manager, `SELECT status FROM returns WHERE id = $1`, [returnId]);
+      if (cur.status !== 'REQUESTED' && cur.status !== 'IN_TRANSIT') return 'unchanged';
+      await this.cancel(returnId, actor);
+      return 'applied';
+    }
+    if (vr.status === 'IN_TRANSIT') return (await this.markInTransit(returnId, actor, note)) ? 'applied' : 'unchanged';
+    if (vr.status !== 'RECEIVED' && vr.status !== 'COMPLETED') return 'unchanged';
+
+    const restock = await this.ds.transaction(async (em) => {
+      const [head] = await rows<{ order_id: string }>(em, `SELECT order_id FROM returns WHERE id = $1`, [returnId]);
+      await rows(em, `SELECT id FROM orders WHERE id = $1 FOR UPDATE`, [head.order_id]);
+      const [ret] = await rows<{ status: ReturnStatus }>(em, `SELECT status FROM returns WHERE id = $1 FOR UPDATE`, [returnId]);
+      if (!OPEN.includes(ret.status)) return null;
+      const lines = await rows<{ sku: string; expected: number }>(em,
+        `SELECT sku, sum(quantity - received_quantity - not_received_quantity)::int AS expected FROM return_line WHERE return_id = $1 GROUP BY sku`, [returnId]);
+      const have = await rows<{ sku: string; condition: ReturnCondition; n: number }>(em, `
+        SELECT rl.sku, u.condition, sum(u.quantity)::int AS n FROM return_unit u JOIN return_line rl ON rl.id = u.return_line_id WHERE u.return_id = $1 GROUP BY 1, 2`, [returnId]);
+      const units: ReceiveReturnInput['units'] = [];
+      for (const l of vr.lines) {
+        let left = lines.find((x) => x.sku === l.sku)?.expected ?? 0;
+        const graded = [...(l.graded ?? [])];
+        if (vr.status === 'COMPLETED') {
+          const ungraded = l.quantity - graded.reduce((s, g) => s + g.quantity, 0);
+          if (ungraded > 0) graded.push({ condition: 'REFURBISH', quantity: ungraded });
+        }
+        for (const g of graded) {
+          const already = have.find((h) => h.sku === l.sku && h.condition === g.condition)?.n ?? 0;
+          const take = Math.min(left, g.quantity - already);
+          if (take > 0) { units.push({ sku: l.sku, condition: g.condition, quantity: take }); left -= take; }
+        }
+      }
+      if (!units.length) {
+        // At the 3PL, not graded yet: arrived (it can no longer be cancelled), nothing to refund yet.
+        if (ret.status === 'RECEIVED') return null;
+        await rows(em, `UPDATE returns SET status = 'RECEIVED', received_at = coalesce(received_at, now()), updated_at = now() WHERE id = $1`, [returnId]);
+        await this.history(em, returnId, ret.status, 'RECEIVED', actor, `${note}; awaiting its grading`);
+        return { units: [], rma: '', locationCode: '' };
+      }
+      return this.receiveIn(em, { returnId, units }, actor, note);
+    });
+    if (!restock) return 'unchanged';
+    await this.restock(restock.units.map((u) => ({ ...u, rma: restock.rma, locationCode: restock.locationCode })), actor);
+    return 'applied';
   }
 
   /**
@@ -277,6 +404,10 @@ export class ReturnService {
       `refund:${ret.id}:${n + 1}`);
   }
 
+  private async history(em: EntityManager, returnId: string, from: ReturnStatus | null, to: ReturnStatus, actor: string, reason: string | null): Promise<void> {
+    await rows(em, `INSERT INTO return_event (return_id, from_status, to_status, actor, reason) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [returnId, from, to, actor, reason]);
+  }
+
   /** Recorded before anything is attempted; the unique idempotency key makes a retried step write it once. */
   private async outbox(em: EntityManager, topic: string, returnId: string, connectionId: string | null, payload: Record<string, unknown>, key: string): Promise<void> {
     await rows(em, `INSERT INTO outbox_event (topic, aggregate_type, aggregate_id, connection_id, payload, idempotency_key)
@@ -322,15 +453,19 @@ export class ReturnService {
 
   private async views(where: string, params: unknown[]): Promise<ReturnView[]> {
     const heads = await rows<{ id: string; rma: string; order_id: string; status: ReturnStatus; method: ReturnMethod; code: string | null; reason: string | null; routing: ReturnRoute | null;
-      exchange_order_id: string | null; currency: string; refund_amount: string | null; refunded_at: Date | null; received_at: Date | null; completed_at: Date | null; created_at: Date }>(this.ds.manager, `
+      exchange_order_id: string | null; currency: string; refund_amount: string | null; refunded_at: Date | null; received_at: Date | null; completed_at: Date | null; created_at: Date;
+      closed_reason: string | null }>(this.ds.manager, `
       SELECT r.id, r.rma, r.order_id, r.status, r.method, l.code, r.reason, r.routing, r.exchange_order_id, r.currency, r.refund_amount::text,
-             r.refunded_at, r.received_at, r.completed_at, r.created_at
+             r.refunded_at, r.received_at, r.completed_at, r.created_at, r.closed_reason
         FROM returns r LEFT JOIN location l ON l.id = r.location_id WHERE ${where} ORDER BY r.created_at, r.id`, params);
     if (!heads.length) return [];
     const ids = heads.map((h) => h.id);
     const lines = await rows<ReturnLineView & { return_id: string }>(this.ds.manager, `
-      SELECT return_id, id, sku, quantity, received_quantity AS "receivedQuantity", unit_price::text AS "unitPrice", reason, exchange_sku AS "exchangeSku"
+      SELECT return_id, id, sku, quantity, received_quantity AS "receivedQuantity", not_received_quantity AS "notReceivedQuantity", not_received_reason AS "notReceivedReason",
+             unit_price::text AS "unitPrice", reason, exchange_sku AS "exchangeSku"
         FROM return_line WHERE return_id = ANY($1) ORDER BY line_no`, [ids]);
+    const events = await rows<ReturnEventView & { return_id: string }>(this.ds.manager, `
+      SELECT return_id, from_status AS "fromStatus", to_status AS "toStatus", actor, reason, created_at AS at FROM return_event WHERE return_id = ANY($1) ORDER BY id`, [ids]);
     const units = await rows<ReturnUnitView & { return_id: string }>(this.ds.manager, `
       SELECT u.return_id, rl.sku, u.condition, u.quantity, l.code AS "locationCode", u.received_at AS "receivedAt", u.restocked_at IS NOT NULL AS restocked
         FROM return_unit u JOIN return_line rl ON rl.id = u.return_line_id JOIN location l ON l.id = u.location_id
@@ -339,9 +474,10 @@ export class ReturnService {
     return heads.map((h) => ({
       id: h.id, rma: h.rma, orderId: h.order_id, status: h.status, method: h.method, locationCode: h.code, reason: h.reason, routing: h.routing,
       exchangeOrderId: h.exchange_order_id, currency: h.currency, refundAmount: h.refund_amount === null ? null : trimMoney(h.refund_amount),
-      refundedAt: h.refunded_at, receivedAt: h.received_at, completedAt: h.completed_at, createdAt: h.created_at,
+      refundedAt: h.refunded_at, receivedAt: h.received_at, completedAt: h.completed_at, createdAt: h.created_at, closedReason: h.closed_reason,
       lines: lines.filter((l) => l.return_id === h.id).map((l) => ({ ...strip(l), unitPrice: l.unitPrice === null ? null : trimMoney(l.unitPrice) })),
       units: units.filter((u) => u.return_id === h.id).map(strip),
+      history: events.filter((e) => e.return_id === h.id).map(strip),
     }));
   }
 }

@@ -47,6 +47,8 @@ class ReturnLineView {
   @Field() sku: string;
   @Field(() => Int) quantity: number;
   @Field(() => Int) receivedQuantity: number;
+  @Field(() => Int, { description: 'Units the return was closed without (closeReturn); returnable again on the order.' }) notReceivedQuantity: number;
+  @Field(() => String, { nullable: true, description: 'Why they were not received (the closing reason).' }) notReceivedReason: string | null;
   @Field(() => String, { nullable: true }) unitPrice: string | null;
   @Field(() => String, { nullable: true }) reason: string | null;
   @Field(() => String, { nullable: true }) exchangeSku: string | null;
@@ -78,6 +80,15 @@ class ReturnRouting {
   @Field(() => [ReturnRoutingCandidate]) candidates: ReturnRoutingCandidate[];
 }
 
+@ObjectType({ description: 'A status change of a return.' })
+class ReturnEvent {
+  @Field(() => String, { nullable: true }) fromStatus: string | null;
+  @Field() toStatus: string;
+  @Field() actor: string;
+  @Field(() => String, { nullable: true }) reason: string | null;
+  @Field() at: Date;
+}
+
 @ObjectType({ description: 'A return (RMA) against an order.' })
 class Return {
   @Field(() => ID) id: string;
@@ -97,6 +108,8 @@ class Return {
   @Field() createdAt: Date;
   @Field(() => [ReturnLineView]) lines: ReturnLineView[];
   @Field(() => [ReturnedUnits]) units: ReturnedUnits[];
+  @Field(() => String, { nullable: true, description: 'Set when an operator closed the return with what had been received (closeReturn).' }) closedReason: string | null;
+  @Field(() => [ReturnEvent], { description: 'Every status change, oldest first.' }) history: ReturnEvent[];
 }
 
 /** INTEGRATION keys act only on orders of the connection they are bound to (as for `order`). */
@@ -132,5 +145,10 @@ export class ReturnsResolver {
   @Mutation(() => Return, { description: 'Cancel a return nothing of which has been received; its quantities become returnable again.' })
   cancelReturn(@Arg('id', () => ID) id: string, @Ctx() { services, actor }: GraphQLContext): Promise<Return> {
     return services.returns.cancel(id, actor);
+  }
+
+  @Mutation(() => Return, { description: 'Close a return whose goods will not all arrive, with what has been received: the rest is marked not received (with the reason) and becomes returnable again; refunds stay those of the receipts. Idempotent; only a RECEIVED return can be closed.' })
+  closeReturn(@Arg('returnId', () => ID) returnId: string, @Arg('reason') reason: string, @Ctx() { services, actor }: GraphQLContext): Promise<Return> {
+    return services.returns.close(returnId, reason, actor);
   }
 }

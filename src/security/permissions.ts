@@ -90,6 +90,7 @@ export const PERMISSIONS: Readonly<Record<'Query' | 'Mutation' | 'Subscription',
     createReturn: OPS_AND_INTEGRATION, // channels open returns for their customers; INTEGRATION: own connection's orders only
     receiveReturn: OPS,
     cancelReturn: OPS,
+    closeReturn: OPS,
   },
   Subscription: {
     inventoryChanged: READ,

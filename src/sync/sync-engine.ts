@@ -4,6 +4,7 @@ import type { InventoryService } from '../inventory/inventory.service';
 import type { Logger } from '../logger';
 import type { ConnectionService } from '../connections/connection.service';
 import { OrderIntake } from '../orders/order-intake';
+import { ReturnService } from '../returns/return.service';
 import type { OrderService } from '../orders/order.service';
 import { DomainError } from '../errors';
 import { JobQueue, type JobQueueOptions } from './job-queue';
@@ -33,7 +34,7 @@ export class SyncEngine {
     this.queue = new JobQueue(ds, log, { workerId: this.instanceId, ...opts.queue });
     this.runner = new SyncRunner(ds, connections, lander, log, this.instanceId);
     this.scheduler = new SyncScheduler(ds, this.queue, log, this.instanceId);
-    this.webhooks = new WebhookIntake(ds, connections, this.queue, lander, intake, log);
+    this.webhooks = new WebhookIntake(ds, connections, this.queue, lander, intake, log, new ReturnService(ds, orders, inventory, log));
     this.outbox = new OutboxDispatcher(ds, connections, log, opts.dispatcher);
     this.reconciler = new StockReconciler(ds, connections);
     this.queue.on('sync.run', async (p) => {

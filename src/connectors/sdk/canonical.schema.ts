@@ -62,7 +62,9 @@ export const canonicalReturnSchema = z.strictObject({
   externalId, orderExternalId: externalId.optional(), shipmentExternalId: externalId.optional(),
   status: z.enum(['REQUESTED', 'IN_TRANSIT', 'RECEIVED', 'COMPLETED', 'CANCELLED']),
   externalLocationId: externalId.optional(), trackingNumber: z.string().optional(),
-  lines: z.array(z.strictObject({ sku: z.string().min(1), quantity: z.number().int().nonnegative(), restock: z.boolean().optional() })),
+  lines: z.array(z.strictObject({ sku: z.string().min(1), quantity: z.number().int().nonnegative(), restock: z.boolean().optional(),
+    graded: z.array(z.strictObject({ condition: z.enum(['RESELLABLE', 'REFURBISH', 'DAMAGED', 'DISPOSE']), quantity: z.number().int().positive() })).optional() })),
+  reference: z.string().min(1).optional(),
   createdAt: utc, updatedAt: utc.optional(),
 });
 

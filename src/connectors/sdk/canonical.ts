@@ -159,7 +159,13 @@ export interface CanonicalReturn {
   /** Where the goods come back to. */
   externalLocationId?: string;
   trackingNumber?: string;
-  lines: Array<{ sku: string; quantity: number; /** Put back into sellable stock. */ restock?: boolean }>;
+  lines: Array<{
+    sku: string; quantity: number; /** Put back into sellable stock. */ restock?: boolean;
+    /** Units the vendor has processed so far, by the hub's grade (cumulative: a later payload repeats earlier ones). */
+    graded?: Array<{ condition: 'RESELLABLE' | 'REFURBISH' | 'DAMAGED' | 'DISPOSE'; quantity: number }>;
+  }>;
+  /** The hub's RMA when the vendor keeps it (ShipBob `reference_id`). */
+  reference?: string;
   createdAt: UtcIso;
   updatedAt?: UtcIso;
 }

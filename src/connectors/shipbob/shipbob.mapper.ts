@@ -144,7 +144,19 @@ function returnStatus(s: string): CanonicalReturn['status'] {
   return 'REQUESTED';
 }
 
-/** A return order. Lines restock when ShipBob's action taken on them was a restock. */
+/**
+ * ShipBob's return actions (`Returns.ReturnAction`) as the hub's grades. `Default` applies the merchant's product
+ * preference, which the hub cannot see, so it (and any action ShipBob adds later) counts as REFURBISH: received and
+ * refunded, but kept out of sellable stock until someone looks at it.
+ */
+export function shipBobActionGrade(action: string | null | undefined): 'RESELLABLE' | 'REFURBISH' | 'DISPOSE' {
+  const a = (action ?? '').replace(/[\s_-]/g, '').toLowerCase();
+  if (a === 'restock') return 'RESELLABLE';
+  if (a === 'dispose') return 'DISPOSE';
+  return 'REFURBISH'; // Quarantine, Default, unknown
+}
+
+/** A return order. Lines restock when ShipBob's action taken on them was a restock; `graded` sums what was processed per grade. */
 export function mapShipBobReturn(raw: unknown): CanonicalReturn {
   const r = parseRecord(returnSchema, raw, 'return');
   const out: CanonicalReturn = {
@@ -152,11 +164,19 @@ export function mapShipBobReturn(raw: unknown): CanonicalReturn {
     status: returnStatus(r.status),
     lines: (r.inventory ?? []).filter((i) => i.sku).map((i) => {
       const line: CanonicalReturn['lines'][number] = { sku: i.sku!, quantity: i.quantity };
-      if (i.action_taken?.length) line.restock = i.action_taken.some((a) => /restock/i.test(a.action ?? ''));
+      if (i.action_taken?.length) {
+        line.restock = i.action_taken.some((a) => /restock/i.test(a.action ?? ''));
+        const byGrade = new Map<'RESELLABLE' | 'REFURBISH' | 'DISPOSE', number>();
+        for (const a of i.action_taken) {
+          if (a.quantity_processed && a.quantity_processed > 0) byGrade.set(shipBobActionGrade(a.action), (byGrade.get(shipBobActionGrade(a.action)) ?? 0) + a.quantity_processed);
+        }
+        if (byGrade.size) line.graded = [...byGrade].map(([condition, quantity]) => ({ condition, quantity }));
+      }
       return line;
     }),
     createdAt: toUtcIso(r.insert_date),
   };
+  if (r.reference_id) out.reference = r.reference_id;
   const times = [r.insert_date, r.arrived_date, r.completed_date, r.cancelled_date, ...(r.status_history ?? []).map((h) => h.timestamp)].filter((t): t is string => !!t).map((t) => toUtcIso(t));
   out.updatedAt = times.sort()[times.length - 1];
   if (r.store_order_id) out.orderExternalId = r.store_order_id;
