@@ -31,8 +31,11 @@ export const forOrders = (ruleSet: RuleSet): RuleSet => ruleSet;
  * and the rule set in force at `now`.
  */
 export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetService, skus: string[], now: Date): Promise<RoutingSnapshot> {
-  const ruleSet = await ruleSets.active(em, now);
-  const locations = await rows<SnapshotLocation>(em, `
+  // Four independent reads, issued together: outside a transaction each takes its own pooled connection (a delivery
+  // promise waits for one round trip instead of four); inside one they queue on its connection as before.
+  const [ruleSet, locations, atpRows, products] = await Promise.all([
+    ruleSets.active(em, now),
+    rows<SnapshotLocation>(em, `
     SELECT l.id, l.code, l.name, l.type, l.active, l.capabilities, l.latitude, l.longitude, l.time_zone, l.country,
            l.daily_order_capacity, l.daily_line_capacity, l.priority, l.ship_base_cost, l.ship_cost_per_km,
            l.processing_hours, to_char(l.order_cutoff, 'HH24:MI') AS order_cutoff,
@@ -45,12 +48,14 @@ export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetSe
          WHERE fo.location_id = l.id AND fo.status NOT IN ('REJECTED', 'CANCELLED')
            AND fo.created_at >= (date_trunc('day', $1::timestamptz AT TIME ZONE l.time_zone) AT TIME ZONE l.time_zone)
       ) u ON true
-     WHERE l.active`, [now]);
-  const atp = atpFromRows(await rows<{ sku: string; locationCode: string; available: number }>(em, `
+     WHERE l.active`, [now]),
+    rows<{ sku: string; locationCode: string; available: number }>(em, `
     SELECT p.sku, l.code AS "locationCode", s.on_hand - s.reserved - s.safety_stock AS available
       FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
-     WHERE p.sku = ANY($1) AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus]));
-  const products = await rows<{ sku: string; tags: string[]; weight_grams: number | null }>(em, `SELECT sku, tags, weight_grams FROM product WHERE sku = ANY($1)`, [skus]);
+     WHERE p.sku = ANY($1) AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus]),
+    rows<{ sku: string; tags: string[]; weight_grams: number | null }>(em, `SELECT sku, tags, weight_grams FROM product WHERE sku = ANY($1)`, [skus]),
+  ]);
+  const atp = atpFromRows(atpRows);
   const network: RoutingNetwork = {
     locations: locations.map((l) => ({
       code: l.code, name: l.name, type: l.type, active: l.active, capabilities: l.capabilities, latitude: l.latitude, longitude: l.longitude,
