@@ -4,7 +4,7 @@ import { buildSchema, type GraphQLSchema } from 'graphql';
  * The subset of Shopify's Admin GraphQL API (2026-07) the sandbox serves: every type, field, argument and enum
  * value here exists with the same type in Shopify's published introspection (../shared/fixtures/shopify/
  * admin_schema_2025-01.json.gz), plus the 2026-04 changes (`changeFromQuantity` replaces `compareQuantity`, the
- * `@idempotent` directive) and `bulkOperationRunQuery(groupObjects:)` (added after 2025-01; ungrouped by default). test/connectors/sandbox/shopify-sandbox.schema.test.ts checks that, field by field.
+ * `@idempotent` directive, mandatory on `refundCreate` too) and `bulkOperationRunQuery(groupObjects:)` (added after 2025-01; ungrouped by default). test/connectors/sandbox/shopify-sandbox.schema.test.ts checks that, field by field.
  * Interfaces are left out (no document the hub sends selects through them).
  */
 export const SHOPIFY_SANDBOX_SDL = /* GraphQL */ `
@@ -12,6 +12,7 @@ directive @idempotent(key: String!) on FIELD
 
 scalar DateTime
 scalar Decimal
+scalar Money
 scalar URL
 scalar UnsignedInt64
 
@@ -33,6 +34,7 @@ type Mutation {
   fulfillmentCreate(fulfillment: FulfillmentInput!, message: String): FulfillmentCreatePayload
   orderCancel(orderId: ID!, refund: Boolean!, restock: Boolean!, reason: OrderCancelReason!, notifyCustomer: Boolean = false, staffNote: String = null): OrderCancelPayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean! = false): BulkOperationRunQueryPayload
+  refundCreate(input: RefundInput!): RefundCreatePayload
 }
 
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
@@ -76,8 +78,9 @@ type Order {
   shippingLine: ShippingLine
   fulfillmentOrders(displayable: Boolean = false, first: Int, after: String, last: Int, before: String, reverse: Boolean = false, query: String): FulfillmentOrderConnection!
   lineItems(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): LineItemConnection!
+  suggestedRefund(refundLineItems: [RefundLineItemInput!], suggestFullRefund: Boolean = false): SuggestedRefund
 }
-type MoneyBag { shopMoney: MoneyV2! }
+type MoneyBag { shopMoney: MoneyV2! presentmentMoney: MoneyV2! }
 type MoneyV2 { amount: Decimal! currencyCode: CurrencyCode! }
 type Customer { id: ID! email: String displayName: String! phone: String }
 type MailingAddress {
@@ -147,6 +150,18 @@ type OrderCancelUserError { code: OrderCancelUserErrorCode field: [String!] mess
 
 type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [BulkOperationUserError!]! }
 type BulkOperationUserError { field: [String!] message: String! }
+enum RefundLineItemRestockType { RETURN CANCEL LEGACY_RESTOCK NO_RESTOCK }
+enum OrderTransactionKind { SALE CAPTURE AUTHORIZATION VOID REFUND CHANGE EMV_AUTHORIZATION SUGGESTED_REFUND }
+enum SuggestedOrderTransactionKind { SUGGESTED_REFUND }
+input RefundLineItemInput { lineItemId: ID! quantity: Int! restockType: RefundLineItemRestockType locationId: ID }
+input OrderTransactionInput { amount: Money! gateway: String! kind: OrderTransactionKind! orderId: ID! parentId: ID }
+input RefundInput { currency: CurrencyCode orderId: ID! note: String notify: Boolean refundLineItems: [RefundLineItemInput!] transactions: [OrderTransactionInput!] }
+type SuggestedRefund { amountSet: MoneyBag! suggestedTransactions: [SuggestedOrderTransaction!]! }
+type SuggestedOrderTransaction { amountSet: MoneyBag! gateway: String kind: SuggestedOrderTransactionKind! parentTransaction: OrderTransaction }
+type OrderTransaction { id: ID! gateway: String kind: OrderTransactionKind! amountSet: MoneyBag! }
+type RefundCreatePayload { order: Order refund: Refund userErrors: [UserError!]! }
+type Refund { id: ID! note: String createdAt: DateTime totalRefundedSet: MoneyBag! }
+
 type BulkOperation { id: ID! status: BulkOperationStatus! errorCode: BulkOperationErrorCode objectCount: UnsignedInt64! url: URL }
 `;
 

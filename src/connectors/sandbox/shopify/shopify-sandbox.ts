@@ -48,6 +48,8 @@ export interface ShopifySandbox {
   store: SandboxStore;
   /** Pushes the hub made (stock sets, fulfilments with tracking, cancellations). */
   pushes: PushLog;
+  /** Refunds created through `refundCreate`, in order (a resend under the same idempotency key adds none). */
+  refunds: ShopifySandboxRefund[];
   locations: ShopifySandboxLocation[];
   /** Inventory item id (numeric string) of a SKU, for setStock's `externalItemId`. */
   inventoryItemId(sku: string): string | undefined;
@@ -65,6 +67,21 @@ export interface ShopifySandbox {
   close(): Promise<void>;
 }
 
+export interface ShopifySandboxRefund {
+  id: string;
+  at: string;
+  orderSeq: number;
+  orderId: string;
+  lines: Array<{ lineId: string; sku: string; quantity: number; restockType: string }>;
+  /** Money moved back to the customer (sum of the refund transactions), decimal string. */
+  amount: string;
+  note: string | null;
+  idempotencyKey: string;
+}
+
+/** The sandbox's payment gateway (Shopify's test gateway is called "bogus"). */
+const GATEWAY = 'bogus';
+const TRANSACTION_BASE = 7_100_000_000;
 const ORDER_BASE = 5_100_000_000;
 const FO_BASE = 6_100_000_000;
 const ITEM_BASE = 43_000_000_000;
@@ -183,7 +200,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     return best;
   };
 
-  const money = (amount: string) => ({ shopMoney: { amount, currencyCode: 'USD' } });
+  const money = (amount: string) => ({ shopMoney: { amount, currencyCode: 'USD' }, presentmentMoney: { amount, currencyCode: 'USD' } });
   const orderId = (seq: number) => String(ORDER_BASE + seq);
   const lineId = (seq: number, index: number) => String((ORDER_BASE + seq) * 10 + index);
   const foId = (seq: number) => String(FO_BASE + seq);
@@ -234,7 +251,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
       cancelledAt: o.cancelledAt ? iso(o.cancelledAt) : null,
       cancelReason: o.cancelledAt ? o.cancelReason ?? 'OTHER' : null,
       closed: false,
-      displayFinancialStatus: o.cancelledAt ? 'REFUNDED' : 'PAID',
+      displayFinancialStatus: o.cancelledAt ? 'REFUNDED' : financialStatus(o),
       displayFulfillmentStatus: fulfillmentStatus(o),
       currencyCode: g.currency,
       email: g.customer.email,
@@ -249,7 +266,125 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
       shippingLine: { title: 'Standard Shipping' },
       fulfillmentOrders: (args: PageArgs) => connection([fulfillmentOrderView(o)], args),
       lineItems: (args: PageArgs) => connection(lines, args),
+      suggestedRefund: (args: { refundLineItems?: RefundLineItemArg[] | null; suggestFullRefund?: boolean }) => suggestedRefund(o, args),
     };
+  }
+
+  // --- refunds: one captured sale per order (its total, through the test gateway); refunds draw it down -------------
+
+  type RefundLineItemArg = { lineItemId: string; quantity: number; restockType?: string | null };
+  const refunds: ShopifySandboxRefund[] = [];
+  const refundedUnits = new Map<number, number[]>();
+  const refundedCents = new Map<number, number>();
+  const cents = (amount: string) => Math.round(Number(amount) * 100);
+  const decimal = (c: number) => (c / 100).toFixed(2);
+  const saleId = (seq: number) => String(TRANSACTION_BASE + seq * 100);
+  const unitsRefunded = (o: OrderState) => refundedUnits.get(o.gen.seq) ?? o.gen.lines.map(() => 0);
+  const refundableCents = (o: OrderState) => cents(o.gen.total) - (refundedCents.get(o.gen.seq) ?? 0);
+
+  function financialStatus(o: OrderState): string {
+    const refunded = refundedCents.get(o.gen.seq) ?? 0;
+    if (!refunded) return 'PAID';
+    return refunded >= cents(o.gen.total) ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+  }
+
+  /**
+   * Each requested line at its unit price (the sandbox charges no tax and gives no discounts). `cap`: quantities
+   * beyond what is left are reduced to it (as the suggestion does), else refused.
+   */
+  function refundPlan(o: OrderState, items: RefundLineItemArg[], field: string[], cap = false) {
+    const errors: Array<{ field: string[]; message: string }> = [];
+    const done = unitsRefunded(o);
+    const lines: Array<{ i: number; quantity: number; restockType: string }> = [];
+    items.forEach((it, k) => {
+      const i = o.gen.lines.findIndex((l) => lineId(o.gen.seq, l.index) === idOf(it.lineItemId));
+      if (i < 0) return void errors.push({ field: [...field, String(k), 'lineItemId'], message: `Line item ${it.lineItemId} does not belong to the order.` });
+      const left = o.gen.lines[i].quantity - done[i] - lines.filter((x) => x.i === i).reduce((a, x) => a + x.quantity, 0);
+      if (cap && it.quantity > 0) return void (Math.min(it.quantity, left) > 0 && lines.push({ i, quantity: Math.min(it.quantity, left), restockType: it.restockType ?? 'RETURN' }));
+      if (it.quantity <= 0 || it.quantity > left) return void errors.push({ field: [...field, String(k), 'quantity'], message: `Quantity cannot refund more items than were purchased (${left} left on ${it.lineItemId}).` });
+      lines.push({ i, quantity: it.quantity, restockType: it.restockType ?? 'RETURN' });
+    });
+    const amount = Math.min(refundableCents(o), lines.reduce((a, l) => a + cents(o.gen.lines[l.i].unitPrice) * l.quantity, 0));
+    return { errors, lines, amount };
+  }
+
+  function suggestedRefund(o: OrderState, args: { refundLineItems?: RefundLineItemArg[] | null; suggestFullRefund?: boolean }) {
+    const items = args.suggestFullRefund
+      ? o.gen.lines.map((l, i) => ({ lineItemId: gid('LineItem', lineId(o.gen.seq, l.index)), quantity: l.quantity - unitsRefunded(o)[i] })).filter((x) => x.quantity > 0)
+      : args.refundLineItems ?? [];
+    const plan = refundPlan(o, items, ['refundLineItems'], true);
+    if (plan.errors.length) throw new GraphQLError(plan.errors[0].message, { extensions: { code: 'BAD_REQUEST' } });
+    const amount = decimal(plan.amount);
+    return {
+      amountSet: money(amount),
+      suggestedTransactions: plan.amount > 0 ? [{
+        amountSet: money(amount), gateway: GATEWAY, kind: 'SUGGESTED_REFUND',
+        parentTransaction: { id: gid('OrderTransaction', saleId(o.gen.seq)), gateway: GATEWAY, kind: 'SALE', amountSet: money(o.gen.total) },
+      }] : [],
+    };
+  }
+
+  /**
+   * `refundCreate`, with the `@idempotent(key:)` directive mandatory (API 2026-04): the same key for the same refund
+   * (order and line items) returns the first refund, for another refund it is refused. Transactions are left out of
+   * that comparison: a client resending after a lost answer asks `suggestedRefund` again first, which by then
+   * suggests nothing more to pay. Line items and transactions are checked against
+   * what is left of the order; a refusal is `userErrors` and records nothing.
+   */
+  function refundCreate(args: { input: { orderId: string; note?: string | null; refundLineItems?: RefundLineItemArg[] | null; transactions?: Array<{ amount: string; gateway: string; kind: string; orderId: string; parentId?: string | null }> | null } }, _ctx: unknown, info: GraphQLResolveInfo) {
+    const key = idempotencyKey(info, 'refundCreate');
+    const hash = createHash('sha256').update(JSON.stringify([args.input.orderId, args.input.refundLineItems ?? []])).digest('hex');
+    const seen = idempotency.get(key);
+    if (seen) {
+      if (seen.hash !== hash) throw new GraphQLError(`idempotency key ${key} was used with different input`, { extensions: { code: 'BAD_REQUEST' } });
+      return seen.result;
+    }
+    const input = args.input;
+    const o = findOrder(input.orderId);
+    const refuse = (errors: Array<{ field: string[]; message: string }>) => ({ order: null, refund: null, userErrors: errors });
+    if (!o) return refuse([{ field: ['input', 'orderId'], message: 'Order does not exist' }]);
+    const plan = refundPlan(o, input.refundLineItems ?? [], ['input', 'refundLineItems']);
+    const errors = [...plan.errors];
+    let moved = 0;
+    (input.transactions ?? []).forEach((t, k) => {
+      const field = ['input', 'transactions', String(k)];
+      if (t.kind !== 'REFUND') errors.push({ field: [...field, 'kind'], message: `Transaction kind ${t.kind} cannot be used in a refund.` });
+      if (t.gateway !== GATEWAY) errors.push({ field: [...field, 'gateway'], message: `Gateway ${t.gateway} was not used for this order.` });
+      if (idOf(t.orderId) !== orderId(o.gen.seq)) errors.push({ field: [...field, 'orderId'], message: 'Transaction belongs to another order.' });
+      if (t.parentId && idOf(t.parentId) !== saleId(o.gen.seq)) errors.push({ field: [...field, 'parentId'], message: `Parent transaction ${t.parentId} does not exist.` });
+      if (!(cents(t.amount) > 0)) errors.push({ field: [...field, 'amount'], message: 'Amount must be greater than zero.' });
+      moved += cents(t.amount);
+    });
+    if (moved > refundableCents(o)) errors.push({ field: ['input', 'transactions'], message: `Refund amount ${decimal(moved)} is greater than the refundable amount ${decimal(refundableCents(o))}.` });
+    if (!errors.length && !plan.lines.length && !moved) errors.push({ field: ['input'], message: 'A refund needs line items or transactions.' });
+    let result: unknown;
+    if (errors.length) {
+      result = refuse(errors);
+    } else {
+      const done = unitsRefunded(o);
+      for (const l of plan.lines) done[l.i] += l.quantity;
+      refundedUnits.set(o.gen.seq, done);
+      refundedCents.set(o.gen.seq, (refundedCents.get(o.gen.seq) ?? 0) + moved);
+      const id = String(9_500_000_000 + refunds.length + 1);
+      const at = store.nowIso();
+      refunds.push({
+        id, at, orderSeq: o.gen.seq, orderId: orderId(o.gen.seq), amount: decimal(moved), note: input.note ?? null, idempotencyKey: key,
+        lines: plan.lines.map((l) => ({ lineId: lineId(o.gen.seq, o.gen.lines[l.i].index), sku: o.gen.lines[l.i].sku, quantity: l.quantity, restockType: l.restockType })),
+      });
+      store.touch(o);
+      result = { order: orderView(o), refund: { id: gid('Refund', id), note: input.note ?? null, createdAt: iso(store.now()), totalRefundedSet: money(decimal(moved)) }, userErrors: [] };
+    }
+    idempotency.set(key, { hash, result });
+    return result;
+  }
+
+  function idempotencyKey(info: GraphQLResolveInfo, field: string): string {
+    const directive = info.fieldNodes[0].directives?.find((d) => d.name.value === 'idempotent');
+    if (!directive) throw new GraphQLError(`${field} requires the @idempotent directive (API 2026-04 and later)`, { extensions: { code: 'BAD_REQUEST' } });
+    const keyArg = directive.arguments?.find((a) => a.name.value === 'key');
+    const key = keyArg ? String(valueFromASTUntyped(keyArg.value, info.variableValues)) : '';
+    if (!key) throw new GraphQLError('@idempotent needs a non-empty key', { extensions: { code: 'BAD_REQUEST' } });
+    return `${field}:${key}`;
   }
 
   function findOrder(id: unknown): OrderState | undefined {
@@ -486,6 +621,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     fulfillmentCreate,
     orderCancel,
     bulkOperationRunQuery: bulkRun,
+    refundCreate,
   };
 
   const app = express();
@@ -587,6 +723,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     baseUrl,
     store,
     pushes: store.pushes,
+    refunds,
     locations,
     inventoryItemId: (sku) => itemIdBySku.get(sku),
     available: (sku, locationId) => store.getStock(sku, locationId),
