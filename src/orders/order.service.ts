@@ -12,7 +12,7 @@ import { FulfillmentOrder, Shipment } from '../model/fulfillment-order.entity';
 import { OPEN_FULFILLMENT, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
 import { validatePlaceOrder, type PlaceOrderData } from './place-order.input';
 import { reserveOnTransferReceipt, startPickupTransfers, transfersInTransit, type TransferLeg } from './pickup-transfer';
-import { consumeDecision, type RoutingDecision } from '../routing';
+import { consumeDecision, packDecision, type RoutingDecision } from '../routing';
 import type { RoutingSnapshot } from './routing-snapshot';
 
 /** A transition the lifecycle does not allow: returned to callers as a typed result, not thrown at them. */
@@ -299,7 +299,7 @@ export class OrderService {
           FROM json_to_recordset($2::json) AS v(n int, order_id uuid, fo_id uuid, from_status text, to_status text, reason text) ORDER BY v.n)
       SELECT count(pg_notify($4, e::text)) FROM json_array_elements($5::json) AS e`,
     [recordset(decisions, ({ orderId, plan }) => ({ order_id: orderId, rule_set_id: plan.decision.trace.ruleSetId, rule_set_version: plan.decision.trace.ruleSetVersion,
-      status: plan.decision.status, decision: { ...plan.decision, geocodePrecision: plan.geocodePrecision } })),
+      status: plan.decision.status, decision: packDecision({ ...plan.decision, geocodePrecision: plan.geocodePrecision }) })),
     recordset(transitions, (r) => ({ order_id: r.orderId, fo_id: r.foId, from_status: r.from, to_status: r.to, reason: r.reason })), actor,
     NOTIFY_CHANNEL, JSON.stringify(events)]);
 
@@ -653,7 +653,7 @@ export class OrderService {
                      SELECT $1, $2, $3, $4, coalesce(array_agg(code ORDER BY code) FILTER (WHERE code IS NOT NULL), '{}'), $6, $7
                        FROM location WHERE id = ANY($5::uuid[])`,
         [order.id, plan.decision.trace.ruleSetId, plan.decision.trace.ruleSetVersion, plan.decision.status, excludeLocationIds,
-          JSON.stringify({ ...plan.decision, geocodePrecision: plan.geocodePrecision }), actor]);
+          JSON.stringify(packDecision({ ...plan.decision, geocodePrecision: plan.geocodePrecision })), actor]);
       if (!plan.shipments.length) {
         if (canTransitionOrder(order.status, OS.BACKORDERED)) await this.setOrderStatus(em, order, OS.BACKORDERED, actor, 'no location can fulfil the order now');
         return;
