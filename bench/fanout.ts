@@ -8,27 +8,39 @@ import { openBenchDb, percentile } from './support/bench-db';
 import { startBenchHub } from './support/bench-hub';
 
 /**
- * fanout: 1,000 `inventoryChanged` subscribers (graphql-ws, one connection each) while stock changes at a steady
- * rate through the inventory service (commit → NOTIFY → LISTEN → pub/sub → filter → WebSocket), against a bare
- * `ws` server broadcasting the same payloads at the same rate to 1,000 plain sockets. Prints delivered events/s
- * and p50/p99 latency (change issued → event received) for both. Goals: ≥ 0.33 of the bare rate, p99 < 100 ms.
+ * fanout: 1,000 `inventoryChanged` subscribers (graphql-ws, one connection each) and stock changes through the
+ * inventory service (commit → outbox → NOTIFY → LISTEN → pub/sub → filter → WebSocket), against a bare `ws` server
+ * broadcasting the same payloads to 1,000 plain sockets. Two phases, each run for the bare server and the hub
+ * back to back:
+ *
+ * - capacity: changes offered at BENCH_CHANGES_PER_S (default 200/s × 1,000 subscribers, more than either side
+ *   delivers on a development machine): delivered events/s. The figure and the ratio: hub ÷ bare. Goal ≥ 0.33.
+ * - latency: changes at a steady rate that the hub should sustain with room to spare — BENCH_LOAD_SHARE (default
+ *   0.25) of the bare server's capacity just measured, i.e. below the 0.33 the hub must reach anyway — for
+ *   BENCH_SECONDS: p50/p99 from the change issued to the event received, hub and bare. Goal p99 < 100 ms.
+ *
+ * Latency at an offered rate above what a side delivers only measures its queue (seconds, for the bare server
+ * too), so it is measured at a load derived from the machine's bare capacity, not from the hub's own: a hub
+ * slower than that share shows up as a p99 in seconds.
  */
 export async function run(): Promise<void> {
   const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
-  const perSecond = Number(process.env.BENCH_CHANGES_PER_S ?? 50);
+  const floodPerSecond = Number(process.env.BENCH_CHANGES_PER_S ?? 200);
+  const loadShare = Number(process.env.BENCH_LOAD_SHARE ?? 0.25);
   const seconds = Number(process.env.BENCH_SECONDS ?? 4);
-  const changes = perSecond * seconds;
   const db = await openBenchDb(8);
   const { services, hub, url, headers } = await startBenchHub(db);
+  const bare = await startBare(subscribers);
+  const clients: Client[] = [];
   try {
     await db.ds.query(`INSERT INTO location (code, name, type, country, latitude, longitude) VALUES ('F', 'Fanout', 'WAREHOUSE', 'US', 40, -90)`);
     await db.ds.query(`INSERT INTO product (sku, name) VALUES ('FAN', 'fanout'), ('OTHER', 'other')`);
 
-    // --- the hub ---
-    const sentAt = new Map<number, number>(); // onHand after the change → when it was issued
-    const hubLatencies: number[] = [];
-    let hubLast = 0;
-    const clients: Client[] = [];
+    // --- the hub's subscribers: change n leaves onHand = n, which identifies its event ---
+    const hubSide = new Side(subscribers, async (n) => {
+      await services.inventory.adjust({ sku: 'FAN', locationCode: 'F', delta: 1, reason: StockMovementReason.RECEIPT }, 'bench');
+      return n;
+    });
     const errors: unknown[] = [];
     const wsUrl = url.replace(/^http/, 'ws');
     // Connect in waves (each socket authenticates against the database once): a thousand at once would only measure
@@ -38,11 +50,7 @@ export async function run(): Promise<void> {
       const c = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: headers, retryAttempts: 0, lazy: false });
       clients.push(c);
       c.subscribe<{ inventoryChanged: { onHand: number } }>({ query: 'subscription { inventoryChanged(skus: ["FAN"]) { sku onHand available } }' }, {
-        next: (v) => {
-          const now = performance.now();
-          hubLatencies.push(now - sentAt.get(v.data!.inventoryChanged.onHand)!);
-          hubLast = now;
-        },
+        next: (v) => hubSide.received(v.data!.inventoryChanged.onHand),
         error: (e) => { errors.push(e); },
         complete: () => undefined,
       });
@@ -54,57 +62,83 @@ export async function run(): Promise<void> {
         }
       }
     }
-    const hubStart = performance.now();
-    await steady(changes, perSecond, async (i) => {
-      sentAt.set(i + 1, performance.now());
-      await services.inventory.adjust({ sku: 'FAN', locationCode: 'F', delta: 1, reason: StockMovementReason.RECEIPT }, 'bench');
+    const bareSide = new Side(subscribers, async (n) => {
+      const payload = JSON.stringify({ id: 'x', type: 'next', payload: { data: { inventoryChanged: { sku: 'FAN', onHand: n, available: n } } } });
+      for (const client of bare.wss.clients) client.send(payload);
+      return n;
     });
-    await waitFor(() => hubLatencies.length >= changes * subscribers, 60_000);
-    const hubRate = hubLatencies.length / ((hubLast - hubStart) / 1000);
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const s of bare.sockets) s.on('message', (data) => bareSide.received(JSON.parse(String(data)).payload.data.inventoryChanged.onHand));
 
-    // --- the bare ws broadcast ---
-    const server = http.createServer();
-    const wss = new WebSocketServer({ server });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as { port: number }).port;
-    const bareLatencies: number[] = [];
-    let bareLast = 0;
-    const bareSent = new Map<number, number>();
-    const sockets: WebSocket[] = [];
-    for (let i = 0; i < subscribers; i++) {
-      const s = new WebSocket(`ws://127.0.0.1:${port}`);
-      s.on('message', (data) => {
-        const now = performance.now();
-        const msg = JSON.parse(String(data));
-        bareLatencies.push(now - bareSent.get(msg.payload.data.inventoryChanged.onHand)!);
-        bareLast = now;
-      });
-      sockets.push(s);
-    }
-    await Promise.all(sockets.map((s) => (s.readyState === WebSocket.OPEN ? undefined : once(s, 'open'))));
-    const bareStart = performance.now();
-    await steady(changes, perSecond, async (i) => {
-      bareSent.set(i + 1, performance.now());
-      const payload = JSON.stringify({ id: 'x', type: 'next', payload: { data: { inventoryChanged: { sku: 'FAN', onHand: i + 1, available: i + 1 } } } });
-      for (const client of wss.clients) client.send(payload);
-    });
-    await waitFor(() => bareLatencies.length >= changes * subscribers, 60_000);
-    const bareRate = bareLatencies.length / ((bareLast - bareStart) / 1000);
-    for (const s of sockets) s.close();
-    wss.close();
-    server.close();
+    const floodChanges = Math.max(1, Math.round(floodPerSecond));
+    const bareCapacity = await bareSide.phase(floodChanges, floodPerSecond);
+    const hubCapacity = await hubSide.phase(floodChanges, floodPerSecond);
+    const loadPerSecond = (loadShare * bareCapacity.rate) / subscribers;
+    const loadChanges = Math.max(2, Math.round(loadPerSecond * seconds));
+    const hubLoad = await hubSide.phase(loadChanges, loadPerSecond);
+    const bareLoad = await bareSide.phase(loadChanges, loadPerSecond);
+    if (errors.length) throw new Error(`${errors.length} subscriptions failed during the run`);
 
-    hubLatencies.sort((a, b) => a - b);
-    bareLatencies.sort((a, b) => a - b);
-    console.log(`fanout hub: ${subscribers} subscribers, ${changes} changes at ${perSecond}/s: ${hubRate.toFixed(0)} events/s, latency p50 ${percentile(hubLatencies, 0.5).toFixed(1)} ms, p99 ${percentile(hubLatencies, 0.99).toFixed(1)} ms`);
-    console.log(`fanout bare ws: ${bareRate.toFixed(0)} events/s, latency p50 ${percentile(bareLatencies, 0.5).toFixed(1)} ms, p99 ${percentile(bareLatencies, 0.99).toFixed(1)} ms`);
-    console.log(`RESULT fanout value=${hubRate.toFixed(0)} limit=${bareRate.toFixed(0)} ratio=${(hubRate / bareRate).toFixed(3)} p99_ms=${percentile(hubLatencies, 0.99).toFixed(1)}`);
+    const ms = (x: number) => x.toFixed(1);
+    console.log(`fanout capacity, ${subscribers} subscribers, ${floodChanges} changes offered at ${floodPerSecond}/s: hub ${hubCapacity.rate.toFixed(0)} events/s, bare ws ${bareCapacity.rate.toFixed(0)} events/s`);
+    console.log(`fanout latency at ${loadPerSecond.toFixed(1)} changes/s (${loadShare} of the bare capacity, ${(loadPerSecond * subscribers).toFixed(0)} events/s) for ${loadChanges} changes: ` +
+      `hub p50 ${ms(hubLoad.p50)} ms, p99 ${ms(hubLoad.p99)} ms (delivered ${hubLoad.rate.toFixed(0)}/s); bare ws p50 ${ms(bareLoad.p50)} ms, p99 ${ms(bareLoad.p99)} ms`);
+    console.log(`RESULT fanout value=${hubCapacity.rate.toFixed(0)} limit=${bareCapacity.rate.toFixed(0)} ratio=${(hubCapacity.rate / bareCapacity.rate).toFixed(3)} p99_ms=${ms(hubLoad.p99)} bare_p99_ms=${ms(bareLoad.p99)} load_changes_per_s=${loadPerSecond.toFixed(1)}`);
   } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await bare.close();
     await hub.close();
     await db.close();
   }
+}
+
+/** One side of the comparison: how a change is made, and what its subscribers received in the current phase. */
+class Side {
+  private issued = 0;
+  private readonly sentAt = new Map<number, number>();
+  private latencies: number[] = [];
+  private last = 0;
+
+  constructor(private readonly subscribers: number, private readonly change: (n: number) => Promise<number>) {}
+
+  received(n: number): void {
+    const now = performance.now();
+    this.latencies.push(now - this.sentAt.get(n)!);
+    this.last = now;
+  }
+
+  /** `changes` changes at `perSecond`; returns delivered events/s (first change issued → last event received) and latency. */
+  async phase(changes: number, perSecond: number): Promise<{ rate: number; p50: number; p99: number }> {
+    this.latencies = [];
+    const start = performance.now();
+    await steady(changes, perSecond, async () => {
+      const n = ++this.issued;
+      this.sentAt.set(n, performance.now());
+      await this.change(n);
+    });
+    await waitFor(() => this.latencies.length >= changes * this.subscribers, 120_000);
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return { rate: sorted.length / ((this.last - start) / 1000), p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
+  }
+}
+
+/** A plain `ws` server with `n` connected plain sockets. */
+async function startBare(n: number) {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < n; i++) sockets.push(new WebSocket(`ws://127.0.0.1:${port}`));
+  await Promise.all(sockets.map((s) => (s.readyState === WebSocket.OPEN ? undefined : once(s, 'open'))));
+  return {
+    wss, sockets,
+    async close() {
+      for (const s of sockets) s.close();
+      wss.close();
+      server.close();
+    },
+  };
 }
 
 /** Calls `fn(i)` for i = 0…n−1 at `perSecond`, on a fixed schedule (late calls do not shift later ones). */

@@ -32,13 +32,17 @@ class SubscriberQueue<T> implements AsyncIterableIterator<T> {
   private head = 0;
   private waiting?: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void };
   private failure?: Error;
+  /** Set by `deliverTo`: takes every accepted event synchronously, in order, instead of the queue. */
+  private sink?: (value: T) => void;
   closed = false;
 
   constructor(readonly accepts: (value: T) => boolean, private readonly onClose: () => void) {}
 
   push(value: T): void {
     if (this.closed || !this.accepts(value)) return;
-    if (this.waiting) {
+    if (this.sink) {
+      this.toSink(value);
+    } else if (this.waiting) {
       const w = this.waiting;
       this.waiting = undefined;
       w.resolve({ value, done: false });
@@ -74,6 +78,43 @@ class SubscriberQueue<T> implements AsyncIterableIterator<T> {
 
   [Symbol.asyncIterator](): this { return this; }
 
+  /**
+   * Direct delivery for a reader that writes each event out at once (the WebSocket fan-out, shared-subscribe.ts):
+   * from now on every accepted event goes to `sink` synchronously while the publisher walks its subscribers — no
+   * promise, no turn of the event loop per event. Events already queued go first, in order. Resolves when the
+   * subscription ends (`return`), rejects with the reason it was ended with (`end(err)`, or `sink` throwing).
+   * The reader's own backpressure replaces MAX_BACKLOG: it ends the subscription when its socket falls behind.
+   */
+  deliverTo(sink: (value: T) => void): Promise<void> {
+    if (this.sink || this.waiting) throw new Error('subscriber is already being read');
+    if (this.closed) {
+      const err = this.failure;
+      this.failure = undefined;
+      return err ? Promise.reject(err) : Promise.resolve();
+    }
+    const ended = new Promise<void>((resolve, reject) => { this.waiting = { resolve: () => resolve(), reject }; });
+    const backlog = this.buffer.slice(this.head);
+    this.buffer = [];
+    this.head = 0;
+    this.sink = sink;
+    for (const value of backlog) if (!this.closed) this.toSink(value);
+    return ended;
+  }
+
+  /** Ends the subscription: with an error for its reader, or normally. */
+  end(err?: Error): void {
+    if (err) this.fail(err); else this.close();
+  }
+
+  /** A sink that throws ends the subscription with that error (the reader hears it, the publisher carries on). */
+  private toSink(value: T): void {
+    try {
+      this.sink!(value);
+    } catch (err) {
+      this.end(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
   private fail(err: Error): void {
     this.buffer = [];
     this.head = 0;
@@ -84,6 +125,7 @@ class SubscriberQueue<T> implements AsyncIterableIterator<T> {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.sink = undefined;
     this.onClose();
     const w = this.waiting;
     this.waiting = undefined;

@@ -20,8 +20,11 @@ import { NOTIFY_CHANNEL, type HubEvent } from './hub-events';
  */
 export const RELAY_LOCK = 724_302; // arbitrary, fixed (the migration lock is 724_301)
 const BATCH_ROWS = 500;
-/** A kick relays after this delay, so that the events of many commits share one relay round (its cost is per round). */
-const RELAY_DELAY_MS = 10;
+/**
+ * Relay rounds start at most this often, so that under load the events of many commits share one round (its cost is
+ * per round). A kick after a quiet spell relays at once: the spacing costs latency only when commits come fast.
+ */
+const RELAY_SPACING_MS = 10;
 /** Events per notification: an event is at most ~330 bytes (sku ≤ 100, location code ≤ 64), NOTIFY's limit 8000. */
 const EVENTS_PER_NOTIFICATION = 20;
 
@@ -84,6 +87,8 @@ export class EventOutboxRelay implements EntitySubscriberInterface {
   private scheduled = false;
   private again = false;
   private running?: Promise<void>;
+  /** When the last round started (performance.now()); the next one waits for RELAY_SPACING_MS after it. */
+  private lastRoundAt = -Infinity;
   /** Query runners whose open transaction wrote events: kick when it commits (see `afterCommit`). */
   private readonly pendingCommit = new WeakSet<QueryRunner>();
   private subscribed = false;
@@ -94,10 +99,17 @@ export class EventOutboxRelay implements EntitySubscriberInterface {
     if (this.running) { this.again = true; return; }
     if (this.scheduled) return;
     this.scheduled = true;
-    setTimeout(() => {
+    const start = () => {
       this.scheduled = false;
       this.running = this.loop().finally(() => { this.running = undefined; });
-    }, RELAY_DELAY_MS);
+    };
+    // On the next turn at the earliest: the kicks of commits answered in the same turn share the round.
+    const wait = this.spacing();
+    if (wait > 0) setTimeout(start, wait); else setImmediate(start);
+  }
+
+  private spacing(): number {
+    return Math.max(0, this.lastRoundAt + RELAY_SPACING_MS - performance.now());
   }
 
   /** Resolves when the rounds kicked so far have run (tests, shutdown). */
@@ -139,9 +151,10 @@ export class EventOutboxRelay implements EntitySubscriberInterface {
     const query = simpleQuery(poolOf(this.ds));
     try {
       do {
-        if (this.again) await new Promise((r) => setTimeout(r, RELAY_DELAY_MS));
+        if (this.again) await new Promise((r) => setTimeout(r, this.spacing()));
         this.again = false;
         if (!this.ds.isInitialized) return;
+        this.lastRoundAt = performance.now();
         while ((await relayOnce(query, { wait: true })) === BATCH_ROWS) { /* more waiting */ }
       } while (this.again);
     } catch (err) {
