@@ -24,13 +24,28 @@ const DISTANCE = `CASE WHEN $2::float8 IS NULL THEN NULL ELSE
   2 * 6371 * asin(sqrt(power(sin(radians(l.latitude - $2) / 2), 2)
     + cos(radians($2)) * cos(radians(l.latitude)) * power(sin(radians(l.longitude - $3) / 2), 2))) END`;
 
-const CURRENT_SQL = `
-  SELECT p.sku, l.code, l.type, s.on_hand, s.reserved, s.safety_stock, ${DISTANCE} AS distance_km
-    FROM product p
-    JOIN stock_level s ON s.product_id = p.id
-    JOIN location l ON l.id = s.location_id
-   WHERE p.sku = ANY($1) AND l.active AND $4 = ANY(l.capabilities)
-   ORDER BY p.sku, distance_km NULLS LAST, l.code`;
+// The shape is fixed on purpose, so that the plan does not depend on statistics: the stock rows of the requested
+// products (product by SKU, then its rows through the primary key's product_id prefix) are fetched on their own,
+// and only then joined to the locations, each of which gets its distance and its rank (distance, then code) once.
+// Left to itself the planner, reading a freshly-created or never-analysed location table as one row, put the
+// locations outside and looked every (product, location) pair up separately — 4,000 buffer reads instead of ~150
+// for 20 SKUs × 50 locations, and the generic plan of the prepared statement kept that shape. The rows come unsorted
+// and are put in rank order in JS: an ORDER BY over the 1,000 joined rows cost more than the rest of the statement.
+export const CURRENT_AVAILABILITY_SQL = `
+  WITH stock AS MATERIALIZED (
+    SELECT p.sku, s.location_id, s.on_hand, s.reserved, s.safety_stock
+      FROM product p
+      JOIN stock_level s ON s.product_id = p.id
+     WHERE p.sku = ANY($1)),
+  located AS MATERIALIZED (
+    SELECT l.id, l.code, l.type, ${DISTANCE} AS distance_km
+      FROM location l
+     WHERE l.active AND $4 = ANY(l.capabilities)),
+  ranked AS (
+    SELECT located.*, (row_number() OVER (ORDER BY distance_km NULLS LAST, code))::int AS rank FROM located)
+  SELECT s.sku, l.code, l.type, s.on_hand, s.reserved, s.safety_stock, l.distance_km, l.rank
+    FROM stock s
+    JOIN ranked l ON l.id = s.location_id`;
 
 // Safety stock and location status are not historical: the as-of read applies today's values to past balances.
 const AS_OF_SQL = `
@@ -69,14 +84,16 @@ export async function queryAvailability(ds: DataSource | EntityManager, q: Avail
   const capability = q.method ?? FulfillmentMethod.SHIP;
   const params: unknown[] = [q.skus, q.near?.latitude ?? null, q.near?.longitude ?? null, capability];
   if (q.asOf) params.push(q.asOf);
-  type Row = { sku: string; code: string; type: string; on_hand: number; reserved: number; safety_stock: number; distance_km: number | null };
+  // `rank` (current read only): the location's place in (distance, code) order; the as-of read comes sorted.
+  type Row = { sku: string; code: string; type: string; on_hand: number; reserved: number; safety_stock: number; distance_km: number | null; rank?: number };
   const read = (): Promise<Row[]> => (pool && !q.asOf
-    ? pool.query<Row>({ name: 'inventory.availability', text: CURRENT_SQL, values: params }).then((r) => r.rows)
-    : rows<Row>(em, q.asOf ? AS_OF_SQL : CURRENT_SQL, params));
+    ? pool.query<Row>({ name: 'inventory.availability', text: CURRENT_AVAILABILITY_SQL, values: params }).then((r) => r.rows)
+    : rows<Row>(em, q.asOf ? AS_OF_SQL : CURRENT_AVAILABILITY_SQL, params));
   const [result, rules] = await Promise.all([
     read(),
     q.channel ? loadChannelRules(em, q.channel) : undefined,
   ]);
+  if (!q.asOf) result.sort((a, b) => a.rank! - b.rank!);
   const bySku = new Map<string, SkuAvailability>(q.skus.map((sku) => [sku, { sku, available: 0, locations: [] }]));
   for (const r of result) {
     if (q.near?.radiusKm != null && r.distance_km! > q.near.radiusKm) continue;
