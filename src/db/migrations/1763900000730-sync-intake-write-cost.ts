@@ -14,6 +14,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *     checks (fulfillment_order_line.order_line_id → order_line stays).
  *   The aggregate's own keys stay: order_line → orders, fulfillment_order → orders, fulfillment_order_line → its
  *   fulfilment order and order line, reservations → their fulfilment order line and stock row.
+ * - The order tables are first analysed once they hold a thousand rows (autovacuum_analyze_threshold), not fifty.
+ *   Each connection plans a foreign-key check once and keeps the plan until the table is analysed again; analysed
+ *   at fifty rows, a table of a few pages is best scanned whole, and during a first sync that plan stayed while
+ *   the table grew a hundredfold, every check scanning it. Never analysed, the planner assumes at least ten pages
+ *   and looks rows up by key; at a thousand rows that is what the statistics say too.
  */
 export class SyncIntakeWriteCost1763900000730 implements MigrationInterface {
   name = 'SyncIntakeWriteCost1763900000730';
@@ -40,11 +45,20 @@ export class SyncIntakeWriteCost1763900000730 implements MigrationInterface {
       ALTER TABLE order_transition DROP CONSTRAINT order_transition_order_id_fkey, DROP CONSTRAINT order_transition_fulfillment_order_id_fkey;
       ALTER TABLE routing_decision DROP CONSTRAINT routing_decision_order_id_fkey;
       ALTER TABLE fulfillment_order_line DROP CONSTRAINT fulfillment_order_line_product_id_fkey;
+
+      ALTER TABLE orders SET (autovacuum_analyze_threshold = 1000);
+      ALTER TABLE order_line SET (autovacuum_analyze_threshold = 1000);
+      ALTER TABLE fulfillment_order SET (autovacuum_analyze_threshold = 1000);
+      ALTER TABLE fulfillment_order_line SET (autovacuum_analyze_threshold = 1000);
     `);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
+      ALTER TABLE orders RESET (autovacuum_analyze_threshold);
+      ALTER TABLE order_line RESET (autovacuum_analyze_threshold);
+      ALTER TABLE fulfillment_order RESET (autovacuum_analyze_threshold);
+      ALTER TABLE fulfillment_order_line RESET (autovacuum_analyze_threshold);
       ALTER TABLE fulfillment_order_line ADD CONSTRAINT fulfillment_order_line_product_id_fkey FOREIGN KEY (product_id) REFERENCES product(id);
       ALTER TABLE routing_decision ADD CONSTRAINT routing_decision_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders(id) ON DELETE CASCADE;
       ALTER TABLE order_transition
