@@ -1,4 +1,4 @@
-import { LocationCapability as Cap, LocationType } from '../../src/model/enums';
+import { FulfillmentOrderStatus as FO, LocationCapability as Cap, LocationType } from '../../src/model/enums';
 import { ADMIN, createTestHub, type TestHub } from '../support/test-hub';
 import { gql } from '../support/graphql-client';
 
@@ -84,4 +84,31 @@ it('carriers are editable through GraphQL, by operators only', async () => {
   expect(list.data.holidays).toContainEqual({ date: '2026-11-26', name: 'Thanksgiving Day' });
   const denied = await call(`mutation($input: CarrierServiceInput!) { upsertCarrierService(input: $input) { code } }`, { input }, viewer);
   expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+});
+
+it('closeReturn over GraphQL: operators close a partly received return with what arrived; viewers may not', async () => {
+  const { order: placed } = await t.services.orders.placeOrder({ channel: 'web', externalId: 'E2E-CLOSE-1', lines: [{ sku: 'JACKET', quantity: 2, unitPrice: '80.00' }], shipTo: DESTINATION }, 'test');
+  const orderId = placed.id;
+  for (const { id } of await t.db.dataSource.query(`SELECT id FROM fulfillment_order WHERE order_id = $1`, [orderId])) {
+    for (const to of [FO.ACCEPTED, FO.PICKED, FO.PACKED, FO.SHIPPED]) await t.services.orders.transitionFulfillment(id, to, 'test');
+  }
+  const ret = await t.services.returns.create({ orderId, lines: [{ sku: 'JACKET', quantity: 2 }], method: 'IN_STORE', locationCode: 'ST-EVANSTON' }, 'clerk');
+  await t.services.returns.receive({ returnId: ret.id, units: [{ sku: 'JACKET', condition: 'RESELLABLE', quantity: 1 }] }, 'clerk');
+
+  const key = await call(`mutation { createApiKey(input: { name: "viewer-close", role: VIEWER }) { key } }`);
+  const CLOSE = `mutation($id: ID!, $reason: String!) { closeReturn(returnId: $id, reason: $reason) {
+    status refundAmount closedReason lines { sku receivedQuantity notReceivedQuantity notReceivedReason } history { fromStatus toStatus reason } } }`;
+  const denied = await call(CLOSE, { id: ret.id, reason: 'lost' }, { authorization: `Bearer ${key.data.createApiKey.key}` });
+  expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+
+  const closed = await call(CLOSE, { id: ret.id, reason: 'second jacket lost in the post' });
+  expect(closed.errors).toBeUndefined();
+  expect(closed.data.closeReturn).toMatchObject({ status: 'COMPLETED', refundAmount: '80.00', closedReason: 'second jacket lost in the post',
+    lines: [{ sku: 'JACKET', receivedQuantity: 1, notReceivedQuantity: 1, notReceivedReason: 'second jacket lost in the post' }] });
+  expect(closed.data.closeReturn.history.map((h: any) => h.toStatus)).toEqual(['REQUESTED', 'RECEIVED', 'COMPLETED']);
+  expect((await call(CLOSE, { id: ret.id, reason: 'again' })).data.closeReturn).toEqual(closed.data.closeReturn);
+  const order = await call(`query($id: ID!) { order(id: $id) { status } }`, { id: orderId });
+  expect(order.data.order.status).toBe('PARTIALLY_RETURNED');
+  const bad = await call(CLOSE, { id: ret.id, reason: '' });
+  expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
 });
