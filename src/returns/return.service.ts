@@ -38,7 +38,8 @@ export interface ReturnUnitView { sku: string; condition: ReturnCondition; quant
 export interface ReturnView {
   id: string; rma: string; orderId: string; status: ReturnStatus; method: ReturnMethod; locationCode: string | null; reason: string | null;
   routing: ReturnRoute | null; exchangeOrderId: string | null; currency: string; refundAmount: string | null; refundedAt: Date | null;
-  receivedAt: Date | null; completedAt: Date | null; createdAt: Date; closedReason: string | null; lines: ReturnLineView[]; units: ReturnUnitView[];
+  receivedAt: Date | null; completedAt: Date | null; createdAt: Date; closedReason: string | null; carrier: string | null; trackingNumber: string | null;
+  lines: ReturnLineView[]; units: ReturnUnitView[];
   /** Every status change, oldest first. */
   history: ReturnEventView[];
 }
@@ -265,14 +266,29 @@ export class ReturnService {
   }
 
   /**
-   * A mailed return is on its way: its label was issued and the carrier has it, or the 3PL reports it coming.
-   * REQUESTED → IN_TRANSIT; any later state is left alone (a late or repeated report changes nothing).
+   * A mailed return is on its way: the carrier scanned its label (a tracking event from a carrier integration or
+   * an operator), or the 3PL reports it coming. REQUESTED → IN_TRANSIT, keeping the carrier and tracking number
+   * (the first ones given stay). Idempotent: a return already in transit, or received since (a late scan), is
+   * returned unchanged. An IN_STORE return is never in transit, a cancelled one cannot be: INVALID_TRANSITION.
    */
-  async markInTransit(returnId: string, actor: string, reason: string): Promise<boolean> {
-    return this.ds.transaction((em) => this.markInTransitIn(em, returnId, actor, reason));
+  async markInTransit(input: { returnId: string; carrier?: string | null; trackingNumber?: string | null }, actor: string): Promise<ReturnView> {
+    if (!isUuid(input.returnId)) throw notFound('Return', String(input.returnId), 'input.returnId');
+    text('input.carrier', input.carrier, 100);
+    text('input.trackingNumber', input.trackingNumber, 500);
+    await this.ds.transaction(async (em) => {
+      const [ret] = await rows<{ rma: string; status: ReturnStatus; method: ReturnMethod }>(em, `SELECT rma, status, method FROM returns WHERE id = $1 FOR UPDATE`, [input.returnId]);
+      if (!ret) throw notFound('Return', input.returnId, 'input.returnId');
+      if (ret.method !== 'MAIL') throw new DomainError('INVALID_TRANSITION', `return ${ret.rma} is handed over at a store; it is never in transit`, 'input.returnId');
+      if (ret.status === 'CANCELLED') throw new DomainError('INVALID_TRANSITION', `return ${ret.rma} is CANCELLED`, 'input.returnId');
+      const scan = [input.carrier, input.trackingNumber].filter(Boolean).join(' ');
+      await this.markInTransitIn(em, input.returnId, actor, scan ? `carrier scan: ${scan}` : 'in transit', input);
+    });
+    return (await this.get(input.returnId))!;
   }
 
-  private async markInTransitIn(em: EntityManager, returnId: string, actor: string, reason: string): Promise<boolean> {
+  private async markInTransitIn(em: EntityManager, returnId: string, actor: string, reason: string, tracking: { carrier?: string | null; trackingNumber?: string | null } = {}): Promise<boolean> {
+    await rows(em, `UPDATE returns SET carrier = coalesce(carrier, $2), tracking_number = coalesce(tracking_number, $3) WHERE id = $1 RETURNING id`,
+      [returnId, tracking.carrier ?? null, tracking.trackingNumber ?? null]);
     const moved = await rows<{ id: string }>(em, `UPDATE returns SET status = 'IN_TRANSIT', updated_at = now() WHERE id = $1 AND status = 'REQUESTED' RETURNING id`, [returnId]);
     if (moved.length) await this.history(em, returnId, 'REQUESTED', 'IN_TRANSIT', actor, reason);
     return moved.length > 0;
@@ -303,7 +319,10 @@ export class ReturnService {
       await this.cancel(returnId, actor);
       return 'applied';
     }
-    if (vr.status === 'IN_TRANSIT') return (await this.markInTransit(returnId, actor, note)) ? 'applied' : 'unchanged';
+    if (vr.status === 'IN_TRANSIT') {
+      const moved = await this.ds.transaction((em) => this.markInTransitIn(em, returnId, actor, note, { trackingNumber: vr.trackingNumber }));
+      return moved ? 'applied' : 'unchanged';
+    }
     if (vr.status !== 'RECEIVED' && vr.status !== 'COMPLETED') return 'unchanged';
 
     const restock = await this.ds.transaction(async (em) => {
@@ -454,9 +473,9 @@ export class ReturnService {
   private async views(where: string, params: unknown[]): Promise<ReturnView[]> {
     const heads = await rows<{ id: string; rma: string; order_id: string; status: ReturnStatus; method: ReturnMethod; code: string | null; reason: string | null; routing: ReturnRoute | null;
       exchange_order_id: string | null; currency: string; refund_amount: string | null; refunded_at: Date | null; received_at: Date | null; completed_at: Date | null; created_at: Date;
-      closed_reason: string | null }>(this.ds.manager, `
+      closed_reason: string | null; carrier: string | null; tracking_number: string | null }>(this.ds.manager, `
       SELECT r.id, r.rma, r.order_id, r.status, r.method, l.code, r.reason, r.routing, r.exchange_order_id, r.currency, r.refund_amount::text,
-             r.refunded_at, r.received_at, r.completed_at, r.created_at, r.closed_reason
+             r.refunded_at, r.received_at, r.completed_at, r.created_at, r.closed_reason, r.carrier, r.tracking_number
         FROM returns r LEFT JOIN location l ON l.id = r.location_id WHERE ${where} ORDER BY r.created_at, r.id`, params);
     if (!heads.length) return [];
     const ids = heads.map((h) => h.id);
@@ -474,7 +493,7 @@ export class ReturnService {
     return heads.map((h) => ({
       id: h.id, rma: h.rma, orderId: h.order_id, status: h.status, method: h.method, locationCode: h.code, reason: h.reason, routing: h.routing,
       exchangeOrderId: h.exchange_order_id, currency: h.currency, refundAmount: h.refund_amount === null ? null : trimMoney(h.refund_amount),
-      refundedAt: h.refunded_at, receivedAt: h.received_at, completedAt: h.completed_at, createdAt: h.created_at, closedReason: h.closed_reason,
+      refundedAt: h.refunded_at, receivedAt: h.received_at, completedAt: h.completed_at, createdAt: h.created_at, closedReason: h.closed_reason, carrier: h.carrier, trackingNumber: h.tracking_number,
       lines: lines.filter((l) => l.return_id === h.id).map((l) => ({ ...strip(l), unitPrice: l.unitPrice === null ? null : trimMoney(l.unitPrice) })),
       units: units.filter((u) => u.return_id === h.id).map(strip),
       history: events.filter((e) => e.return_id === h.id).map(strip),

@@ -41,6 +41,13 @@ class ReceiveReturnInput {
   @Field(() => [GradedUnitsInput]) units: GradedUnitsInput[];
 }
 
+@InputType()
+class ReturnInTransitInput {
+  @Field(() => ID) returnId: string;
+  @Field(() => String, { nullable: true }) carrier?: string | null;
+  @Field(() => String, { nullable: true }) trackingNumber?: string | null;
+}
+
 @ObjectType()
 class ReturnLineView {
   @Field(() => ID) id: string;
@@ -109,6 +116,8 @@ class Return {
   @Field(() => [ReturnLineView]) lines: ReturnLineView[];
   @Field(() => [ReturnedUnits]) units: ReturnedUnits[];
   @Field(() => String, { nullable: true, description: 'Set when an operator closed the return with what had been received (closeReturn).' }) closedReason: string | null;
+  @Field(() => String, { nullable: true, description: 'Carrier of a mailed return, from the first scan or the 3PL.' }) carrier: string | null;
+  @Field(() => String, { nullable: true }) trackingNumber: string | null;
   @Field(() => [ReturnEvent], { description: 'Every status change, oldest first.' }) history: ReturnEvent[];
 }
 
@@ -145,6 +154,13 @@ export class ReturnsResolver {
   @Mutation(() => Return, { description: 'Cancel a return nothing of which has been received; its quantities become returnable again.' })
   cancelReturn(@Arg('id', () => ID) id: string, @Ctx() { services, actor }: GraphQLContext): Promise<Return> {
     return services.returns.cancel(id, actor);
+  }
+
+  @Mutation(() => Return, { description: 'A mailed return is on its way (the carrier scanned its label): REQUESTED → IN_TRANSIT, keeping carrier and tracking number. Idempotent; a late scan after receipt changes nothing.' })
+  async markReturnInTransit(@Arg('input', () => ReturnInTransitInput) input: ReturnInTransitInput, @Ctx() { services, principal, actor }: GraphQLContext): Promise<Return> {
+    const ret = await services.returns.get(input.returnId);
+    if (ret) await requireVisibleOrder(services, principal, ret.orderId, 'input.returnId');
+    return services.returns.markInTransit(input, actor);
   }
 
   @Mutation(() => Return, { description: 'Close a return whose goods will not all arrive, with what has been received: the rest is marked not received (with the reason) and becomes returnable again; refunds stay those of the receipts. Idempotent; only a RECEIVED return can be closed.' })

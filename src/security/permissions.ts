@@ -91,6 +91,7 @@ export const PERMISSIONS: Readonly<Record<'Query' | 'Mutation' | 'Subscription',
     receiveReturn: OPS,
     cancelReturn: OPS,
     closeReturn: OPS,
+    markReturnInTransit: OPS_AND_INTEGRATION, // a carrier's tracking integration reports the first scan; INTEGRATION: own connection's orders only
   },
   Subscription: {
     inventoryChanged: READ,

@@ -145,6 +145,25 @@ describe('closeReturn', () => {
   });
 });
 
+describe('in transit', () => {
+  it('a carrier scan moves a mailed return to IN_TRANSIT with its tracking, once; a store return never is', async () => {
+    const o = await order([{ sku: 'LACE', quantity: 2, unitPrice: '2' }]);
+    const mail = await t.services.returns.create({ orderId: o.id, lines: [{ sku: 'LACE', quantity: 1 }], method: 'MAIL', locationCode: 'WH-CHI' }, 'customer');
+    const moving = await t.services.returns.markInTransit({ returnId: mail.id, carrier: 'UPS', trackingNumber: '1Z0001' }, 'carrier:ups');
+    expect(moving).toMatchObject({ status: 'IN_TRANSIT', carrier: 'UPS', trackingNumber: '1Z0001' });
+    expect(moving.history.at(-1)).toMatchObject({ fromStatus: 'REQUESTED', toStatus: 'IN_TRANSIT', actor: 'carrier:ups', reason: 'carrier scan: UPS 1Z0001' });
+    const again = await t.services.returns.markInTransit({ returnId: mail.id, carrier: 'UPS', trackingNumber: '1Z0002' }, 'carrier:ups');
+    expect(again).toEqual(moving);
+    // Received, then a late scan: nothing changes.
+    await t.services.returns.receive({ returnId: mail.id, units: [{ sku: 'LACE', condition: 'RESELLABLE', quantity: 1 }] }, 'clerk');
+    expect((await t.services.returns.markInTransit({ returnId: mail.id }, 'carrier:ups')).status).toBe('COMPLETED');
+
+    const store = await t.services.returns.create({ orderId: o.id, lines: [{ sku: 'LACE', quantity: 1 }], method: 'IN_STORE', locationCode: 'ST-MALL' }, 'clerk');
+    expect(await failure(t.services.returns.markInTransit({ returnId: store.id }, 'x'))).toMatchObject({ code: 'INVALID_TRANSITION', field: 'input.returnId' });
+    expect(await failure(t.services.returns.markInTransit({ returnId: store.id, trackingNumber: '' }, 'x'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.trackingNumber' });
+  });
+});
+
 describe('ShipBob return webhooks', () => {
   /** A `Returns.PublicReturnDto` as ShipBob sends it on `return.*` topics. */
   function shipbobReturn(id: number, rma: string, status: string, inventory: { sku: string; quantity: number; actions?: { action: string; quantity_processed: number }[] }[]) {
@@ -180,7 +199,7 @@ describe('ShipBob return webhooks', () => {
     const { o, ret } = await mailedTo3pl([{ sku: 'BOOT', quantity: 3 }, { sku: 'LACE', quantity: 1 }]);
     // The return order's id is known from the return.label push; here ShipBob's reference_id (the RMA) finds it.
     await deliver('return.created', shipbobReturn(5001, ret.rma, 'Awaiting Arrival', [{ sku: 'BOOT', quantity: 3 }, { sku: 'LACE', quantity: 1 }]));
-    expect((await t.services.returns.get(ret.id))!.status).toBe('IN_TRANSIT');
+    expect(await t.services.returns.get(ret.id)).toMatchObject({ status: 'IN_TRANSIT', trackingNumber: '1Z999AA10123456784' });
     // Redelivered or repeated: nothing changes.
     await deliver('return.updated', shipbobReturn(5001, ret.rma, 'AwaitingArrival', [{ sku: 'BOOT', quantity: 3 }, { sku: 'LACE', quantity: 1 }]));
 
