@@ -84,6 +84,13 @@ export async function writeEvents(em: EntityManager, events: HubEvent[]): Promis
  * round makes another round follow. Failures are left to the next kick or the periodic sweep (the rows stay).
  */
 export class EventOutboxRelay implements EntitySubscriberInterface {
+  private static readonly byDataSource = new WeakMap<DataSource, EventOutboxRelay>();
+
+  /** The relay of a DataSource: the first one made for it (the inventory service's), so every writer shares its rounds. */
+  static of(ds: DataSource): EventOutboxRelay {
+    return EventOutboxRelay.byDataSource.get(ds) ?? new EventOutboxRelay(ds);
+  }
+
   private scheduled = false;
   private again = false;
   private running?: Promise<void>;
@@ -93,7 +100,9 @@ export class EventOutboxRelay implements EntitySubscriberInterface {
   private readonly pendingCommit = new WeakSet<QueryRunner>();
   private subscribed = false;
 
-  constructor(private readonly ds: DataSource, private readonly onError: (err: unknown) => void = () => undefined) {}
+  constructor(private readonly ds: DataSource, private readonly onError: (err: unknown) => void = () => undefined) {
+    if (!EventOutboxRelay.byDataSource.has(ds)) EventOutboxRelay.byDataSource.set(ds, this);
+  }
 
   kick(): void {
     if (this.running) { this.again = true; return; }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { rows as sql } from '../db/sql';
+import { EventOutboxRelay } from '../events/event-outbox';
 import type { InventoryChangedEvent } from '../events/hub-events';
 import { DomainError } from '../errors';
 import { StockMovementReason } from '../model/enums';
@@ -21,7 +22,8 @@ const itemKey = (productId: string, locationId: string) => `${productId}|${locat
  * orders of the batch took: the answer is exact, and an order it refuses lost a race since it was planned — the
  * caller re-plans it. `write` then applies the granted lines in one statement: the conditional UPDATE (never below
  * ATP 0, checked again as the last line of defence), one reservation row and one RESERVE ledger row per line with the
- * running balance after it, and returns the change events (the caller emits them in the same transaction).
+ * running balance after it, and the change events into the transactional outbox (event-outbox.ts), relayed to
+ * subscribers once the caller's transaction commits — and by any hub process's sweep if this one dies first.
  */
 export class ReservationBatch {
   private readonly grants: Grant[] = [];
@@ -61,10 +63,10 @@ export class ReservationBatch {
 
   /**
    * Writes the granted lines of the orders in `orders` (a granted order the caller did not write after all — its
-   * insert lost to a concurrent one — is left out); returns one change event per line (balance after it), in the
-   * order granted.
+   * insert lost to a concurrent one — is left out), with one change event per line (balance after it, in the order
+   * granted) in the outbox; returns the number of lines written.
    */
-  async write(em: EntityManager, actor: string, orders: ReadonlySet<string>): Promise<InventoryChangedEvent[]> {
+  async write(em: EntityManager, actor: string, orders: ReadonlySet<string>): Promise<number> {
     const running = new Map<string, number>();
     const t = this.grants.filter((g) => orders.has(g.orderId)).flatMap((g) => g.lines.map((line) => {
       const k = itemKey(line.productId, line.locationId);
@@ -73,7 +75,12 @@ export class ReservationBatch {
       running.set(k, reservedAfter);
       return { id: randomUUID(), orderId: g.orderId, line, balance, reservedAfter };
     }));
-    if (!t.length) return [];
+    if (!t.length) return 0;
+    const at = new Date().toISOString();
+    const events: InventoryChangedEvent[] = t.map((x) => ({
+      type: 'inventoryChanged', sku: x.balance.sku, locationCode: x.balance.code, onHand: x.balance.on_hand, reserved: x.reservedAfter,
+      available: Math.max(0, x.balance.on_hand - x.reservedAfter - x.balance.safety_stock), reason: StockMovementReason.RESERVE, at,
+    }));
     const [{ updated }] = await sql<{ updated: number }>(em, `
       WITH v AS (
         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::uuid[], $5::uuid[], $6::uuid[], $7::int[], $8::int[]) WITH ORDINALITY
@@ -88,19 +95,17 @@ export class ReservationBatch {
         SELECT id, p, l, q, order_id, fol_id FROM v ORDER BY ord),
       mov AS (
         INSERT INTO stock_movement (product_id, location_id, reason, on_hand_delta, reserved_delta, on_hand_after, reserved_after, reference, actor)
-        SELECT p, l, 'RESERVE', 0, q, on_hand, reserved_after, order_id::text, $9 FROM v ORDER BY ord)
+        SELECT p, l, 'RESERVE', 0, q, on_hand, reserved_after, order_id::text, $9 FROM v ORDER BY ord),
+      ev AS (INSERT INTO hub_event_outbox (events) VALUES ($10::json))
       SELECT count(*)::int AS updated FROM upd`,
     [t.map((x) => x.line.productId), t.map((x) => x.line.locationId), t.map((x) => x.line.quantity), t.map((x) => x.id), t.map((x) => x.orderId),
-      t.map((x) => x.line.fulfillmentOrderLineId), t.map((x) => x.balance.on_hand), t.map((x) => x.reservedAfter), actor]);
+      t.map((x) => x.line.fulfillmentOrderLineId), t.map((x) => x.balance.on_hand), t.map((x) => x.reservedAfter), actor, JSON.stringify(events)]);
     // The rows were locked and checked before: a refused update here means a bug, and the statement wrote nothing
     // useful — fail the transaction rather than leave reservations without their balance.
     if (updated !== new Set(t.map((x) => itemKey(x.line.productId, x.line.locationId))).size) {
       throw new Error(`reservation batch: ${updated} stock rows updated, expected one per item`);
     }
-    const at = new Date().toISOString();
-    return t.map((x) => ({
-      type: 'inventoryChanged', sku: x.balance.sku, locationCode: x.balance.code, onHand: x.balance.on_hand, reserved: x.reservedAfter,
-      available: Math.max(0, x.balance.on_hand - x.reservedAfter - x.balance.safety_stock), reason: StockMovementReason.RESERVE, at,
-    }));
+    EventOutboxRelay.of(em.dataSource).afterCommit(em);
+    return t.length;
   }
 }

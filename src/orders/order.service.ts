@@ -269,7 +269,7 @@ export class OrderService {
         [recordset(fos, (f) => ({ id: f.id, order_id: f.orderId, location_id: f.locationId, method: f.method })),
           recordset(fos.flatMap((f) => f.lines.map((l) => ({ ...l, foId: f.id }))), (l) => ({ id: l.id, fo_id: l.foId, order_line_id: l.orderLineId, product_id: l.productId, sku: l.sku, quantity: l.quantity }))]);
       }
-      events.push(...await page.batch.write(em, actor, written));
+      await page.batch.write(em, actor, written); // its stock events go through the outbox
       for (const p of pending) {
         decisions.push({ orderId: p.order.id, plan: plans.get(p.order.id)! });
         transitions.push({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` });

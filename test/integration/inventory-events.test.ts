@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { InventoryChangedEvent } from '../../src/events/hub-events';
 import { TOPIC } from '../../src/events/hub-events';
+import { EventOutboxRelay } from '../../src/events/event-outbox';
+import { ReservationBatch } from '../../src/inventory/reservation-batch';
 import { StockMovementReason } from '../../src/model/enums';
 import { count, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
 
@@ -71,6 +73,48 @@ describe('inventory events are transactional (outbox)', () => {
     const [{ reserved }] = await t.db.dataSource.query(`SELECT s.reserved FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id WHERE p.sku = 'B' AND l.code = 'WH-B'`);
     expect(reserved).toBe(1);
   }, 60000);
+});
+
+describe('the reservations of a synced page go through the outbox too (ReservationBatch)', () => {
+  const page = (tag: string, quantities: number[]) => quantities.map((quantity, i) => ({
+    channel: 'web', externalId: `${tag}-${i + 1}`, lines: [{ sku: 'C', quantity }], shipTo: { country: 'US', city: 'Chicago' },
+  }));
+
+  it('rolled back: nothing delivered; committed: one event per granted line, in grant order, with the balance after it', async () => {
+    const ds = t.db.dataSource;
+    await t.services.inventory.set({ sku: 'C', locationCode: 'WH-A', onHand: 50 }, 'test');
+    await t.services.inventory.flushEvents();
+    const batchWrite = jest.spyOn(ReservationBatch.prototype, 'write');
+    const w = watch((e) => e.sku === 'C' && (e.reason === 'RESERVE' || e.reason === 'RECEIPT'), (e) => e.reason === 'RECEIPT');
+    await expect(ds.transaction(async (em) => {
+      await t.services.orders.placeOrdersIn(em, page('ROLLBACK', [4]), 'test');
+      throw new Error('abort after the page');
+    })).rejects.toThrow('abort after the page');
+    await ds.transaction((em) => t.services.orders.placeOrdersIn(em, page('COMMIT', [2, 3]), 'test'));
+    await t.services.inventory.adjust({ sku: 'C', locationCode: 'WH-A', delta: 1, reason: StockMovementReason.RECEIPT }, 'test');
+    expect((await w.done).map(brief)).toEqual(['C@WH-A:50/2:RESERVE', 'C@WH-A:50/5:RESERVE', 'C@WH-A:51/5:RECEIPT']);
+    expect(batchWrite).toHaveBeenCalledTimes(2); // the page path, not order-by-order reservations
+    batchWrite.mockRestore();
+  });
+
+  it('committed, and its writer gone before relaying them: the events are in the outbox with the change and the sweep delivers them', async () => {
+    const ds = t.db.dataSource;
+    await t.services.inventory.flushEvents();
+    // The state a crash right after the commit leaves: the outbox rows committed, nobody of this process relays them.
+    const kick = jest.spyOn(EventOutboxRelay.of(ds), 'kick').mockImplementation(() => undefined);
+    try {
+      const w = watch((e) => e.sku === 'C' && e.reason === 'RESERVE', (e) => e.reserved === 8);
+      await ds.transaction(async (em) => {
+        await t.services.orders.placeOrdersIn(em, page('ORPHANED', [1, 2]), 'test');
+        const [{ events }] = await em.query(`SELECT json_agg(e) AS events FROM hub_event_outbox, json_array_elements(events) e WHERE e->>'sku' = 'C'`);
+        expect(events.map(brief)).toEqual(['C@WH-A:51/6:RESERVE', 'C@WH-A:51/8:RESERVE']);
+      });
+      expect((await w.done).map(brief)).toEqual(['C@WH-A:51/6:RESERVE', 'C@WH-A:51/8:RESERVE']);
+      await waitUntil(async () => (await count(ds, 'hub_event_outbox')) === 0);
+    } finally {
+      kick.mockRestore();
+    }
+  });
 });
 
 async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

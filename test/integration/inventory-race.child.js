@@ -29,8 +29,8 @@ async function main() {
   const results = await Promise.allSettled(Array.from({ length: Number(countArg) }, () =>
     inv.reserveStock({ lines: [{ sku, locationCode, quantity: 1 }] }, 'child')));
   if (mode === 'crash') {
-    // Die the moment the changes are committed, before this process relays their events (the relay waits a few
-    // milliseconds to batch): only the outbox sweep of another process can deliver them.
+    // Die the moment the changes are committed, before this process relays their events (its relay starts on a
+    // later turn of the event loop): only the outbox sweep of another process can deliver them.
     process.kill(process.pid, 'SIGKILL');
   }
   await inv.flushEvents();
