@@ -59,6 +59,8 @@ export interface AccuracyReport {
 }
 
 export const DEFAULT_PICKUP_RADIUS_KM = 50;
+/** How long deliveryOptions reuses the carrier services and holidays it read (see carriersAndCalendar). */
+export const REFERENCE_DATA_TTL_MS = 10_000;
 const MAX_LINES = 100;
 
 interface CarrierRow { code: string; carrier: string; name: string; service_level: CarrierService['serviceLevel']; pickup_cutoff: string; saturday_delivery: boolean; transit: CarrierService['transit']; rates: CarrierService['rates']; co2_kg_per_tonne_km: string; currency: string; active: boolean }
@@ -86,9 +88,9 @@ export class PromiseService {
     const em = this.ds.manager;
     const skus = lines.map((l) => l.sku);
     // Reads only: the SKUs are checked once everything is in, so the check costs no round trip of its own.
-    const [products, snapshot, carriers, calendar] = await Promise.all([
+    const [products, snapshot, { carriers, calendar }] = await Promise.all([
       rows<{ sku: string; active: boolean }>(em, `SELECT sku, active FROM product WHERE sku = ANY($1)`, [skus]),
-      readRoutingSnapshot(em, this.ruleSets, skus, now), this.activeCarriers(em), this.calendar(em),
+      readRoutingSnapshot(em, this.ruleSets, skus, now), this.carriersAndCalendar(),
     ]);
     const known = new Map(products.map((p) => [p.sku, p.active]));
     req.lines.forEach((l, i) => {
@@ -160,9 +162,28 @@ export class PromiseService {
     return (await rows<CarrierRow>(this.ds.manager, `SELECT ${CARRIER_COLUMNS} FROM carrier_service ${includeInactive ? '' : 'WHERE active'} ORDER BY code`)).map(toCarrier);
   }
 
-  private async activeCarriers(em: EntityManager): Promise<CarrierService[]> {
-    return (await rows<CarrierRow>(em, `SELECT ${CARRIER_COLUMNS} FROM carrier_service WHERE active ORDER BY code`)).map(toCarrier);
+  /**
+   * The active carrier services and the holiday calendar, as deliveryOptions applies them: read at most every
+   * REFERENCE_DATA_TTL_MS per process (they are edited a few times a year; a promise need not read them each time),
+   * and read again at once after a change made through this service. Routing reads neither, so this cannot make a
+   * promise disagree with where placeOrder routes.
+   */
+  private carriersAndCalendar(): Promise<{ carriers: CarrierService[]; calendar: HolidayCalendar }> {
+    const at = Date.now();
+    if (!this.referenceData || at - this.referenceData.at >= REFERENCE_DATA_TTL_MS) {
+      const em = this.ds.manager;
+      const value = Promise.all([
+        rows<CarrierRow>(em, `SELECT ${CARRIER_COLUMNS} FROM carrier_service WHERE active ORDER BY code`), this.calendar(em),
+      ]).then(([carriers, calendar]) => ({ carriers: carriers.map(toCarrier), calendar }));
+      const entry = { at, value };
+      this.referenceData = entry;
+      // A failed read is not kept: the next request tries again.
+      value.catch(() => { if (this.referenceData === entry) this.referenceData = undefined; });
+    }
+    return this.referenceData.value;
   }
+
+  private referenceData?: { at: number; value: Promise<{ carriers: CarrierService[]; calendar: HolidayCalendar }> };
 
   async calendar(em: EntityManager = this.ds.manager): Promise<HolidayCalendar> {
     const hs = await rows<{ country: string; date: string }>(em, `SELECT country, to_char(date, 'YYYY-MM-DD') AS date FROM holiday`);
@@ -185,6 +206,7 @@ export class PromiseService {
     [s.code, s.carrier.trim(), s.name.trim(), s.serviceLevel, s.pickupCutoff, !!s.saturdayDelivery,
       JSON.stringify(s.transit.map((b) => ({ maxKm: b.maxKm, minDays: b.minDays, maxDays: b.maxDays }))),
       JSON.stringify(s.rates.map((r) => ({ maxKm: r.maxKm, maxWeightKg: r.maxWeightKg, price: r.price }))), s.co2KgPerTonneKm, s.currency, s.active]);
+    this.referenceData = undefined;
     return toCarrier(row);
   }
 
@@ -202,13 +224,16 @@ export class PromiseService {
     const [row] = await rows<{ country: string; date: string; name: string }>(this.ds.manager,
       `INSERT INTO holiday (country, date, name) VALUES ($1, $2, $3) ON CONFLICT (country, date) DO UPDATE SET name = EXCLUDED.name
        RETURNING country, to_char(date, 'YYYY-MM-DD') AS date, name`, [country, date, name.trim()]);
+    this.referenceData = undefined;
     return row;
   }
 
   async deleteHoliday(country: string, date: string): Promise<boolean> {
     if (typeof country !== 'string' || !/^[A-Z]{2}$/.test(country)) throw badInput('country', 'must be an ISO 3166-1 alpha-2 code');
     if (!isIsoDate(date)) throw badInput('date', 'must be a calendar date YYYY-MM-DD');
-    return (await rows(this.ds.manager, `DELETE FROM holiday WHERE country = $1 AND date = $2 RETURNING 1`, [country, date])).length > 0;
+    const deleted = (await rows(this.ds.manager, `DELETE FROM holiday WHERE country = $1 AND date = $2 RETURNING 1`, [country, date])).length > 0;
+    this.referenceData = undefined;
+    return deleted;
   }
 
   // --- promises kept ----------------------------------------------------------------------------------------------

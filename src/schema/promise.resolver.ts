@@ -7,7 +7,7 @@ import { requireVisibleOrder } from './returns.resolver';
 @ObjectType()
 class PromisedLine { @Field() sku: string; @Field(() => Int) quantity: number; }
 
-@ObjectType({ description: 'One parcel (or one store hand-over) of a delivery option.' })
+@ObjectType({ description: 'One parcel (or one store hand-over) of a delivery option. For a pickup with a transfer, one per sending location, readyBy when its units are ready at the store.' })
 class PromisedShipment {
   @Field() locationCode: string;
   @Field(() => [PromisedLine]) lines: PromisedLine[];
@@ -125,7 +125,7 @@ class PromiseAccuracy {
 
 @Resolver()
 export class PromiseResolver {
-  @Query(() => [DeliveryOption], { description: 'Every way to get the cart to the destination: each SHIP service level with its dates and price, and PICKUP/CURBSIDE at stores within radiusKm (default 50) that hold it all.' })
+  @Query(() => [DeliveryOption], { description: 'Every way to get the cart to the destination: each SHIP service level with its dates and price, and PICKUP/CURBSIDE at stores within radiusKm (default 50) that routing would fill, from their own shelf or with a transfer in (readyBy then includes the transfer).' })
   deliveryOptions(
     @Arg('lines', () => [OrderLineInput]) lines: OrderLineInput[],
     @Arg('destination', () => AddressInput) destination: AddressInput,
