@@ -307,11 +307,19 @@ export class ReturnService {
    * Cumulative and idempotent: a repeated or out-of-order payload records only what is new.
    */
   async applyVendorReturn(connectionId: string, vr: CanonicalReturn, actor: string): Promise<'applied' | 'unchanged' | 'unknown'> {
-    const [ref] = await rows<{ id: string }>(this.ds.manager, `
-      SELECT internal_id AS id FROM external_ref WHERE connection_id = $1 AND entity_type = 'RETURN' AND external_id = $2
-      UNION ALL SELECT id FROM returns WHERE rma = $3 LIMIT 1`, [connectionId, vr.externalId, vr.reference ?? null]);
+    // By RMA only for a return going to a location this connection runs: a 3PL cannot act on others' returns.
+    const [ref] = await rows<{ id: string; known: boolean }>(this.ds.manager, `
+      SELECT internal_id AS id, true AS known FROM external_ref WHERE connection_id = $1 AND entity_type = 'RETURN' AND external_id = $2
+      UNION ALL
+      SELECT r.id, false FROM returns r JOIN location l ON l.id = r.location_id JOIN connection c ON c.id = $1
+       WHERE r.rma = $3 AND coalesce(c.settings->'fulfilsLocations', '[]'::jsonb) ? l.code
+      LIMIT 1`, [connectionId, vr.externalId, vr.reference ?? null]);
     if (!ref) return 'unknown';
     const returnId = ref.id;
+    if (!ref.known) {
+      await rows(this.ds.manager, `INSERT INTO external_ref (connection_id, entity_type, external_id, internal_id) VALUES ($1, 'RETURN', $2, $3) ON CONFLICT DO NOTHING RETURNING internal_id`,
+        [connectionId, vr.externalId, returnId]);
+    }
     const note = `${actor}: 3PL return ${vr.externalId} ${vr.status.toLowerCase()}`;
     if (vr.status === 'CANCELLED') {
       const [cur] = await rows<{ status: ReturnStatus }>(this.ds.manager, `SELECT status FROM returns WHERE id = $1`, [returnId]);

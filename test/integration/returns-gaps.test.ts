@@ -221,6 +221,8 @@ describe('ShipBob return webhooks', () => {
     const done = (await t.services.returns.get(ret.id))!;
     expect(done.units.map((u) => [u.sku, u.condition, u.quantity])).toEqual([['BOOT', 'RESELLABLE', 1], ['BOOT', 'DISPOSE', 1], ['BOOT', 'REFURBISH', 1], ['LACE', 'REFURBISH', 1]]);
     expect(done).toMatchObject({ status: 'COMPLETED', refundAmount: '40.00' });
+    // Found by its RMA once, then by ShipBob's id.
+    expect(await q(`SELECT external_id FROM external_ref WHERE connection_id = $1 AND entity_type = 'RETURN' AND internal_id = $2`, [shipbobConn, ret.id])).toEqual([{ external_id: '5001' }]);
     expect(done.history.map((h) => h.toStatus)).toEqual(['REQUESTED', 'IN_TRANSIT', 'RECEIVED', 'COMPLETED']);
     expect(await q(`SELECT payload->>'amount' AS amount FROM outbox_event WHERE topic = 'refund.push' AND aggregate_id = $1 ORDER BY id`, [ret.id])).toEqual([{ amount: '20.0000' }, { amount: '20.0000' }]);
     expect(await status(o.id)).toBe(OS.RETURNED);
@@ -229,6 +231,12 @@ describe('ShipBob return webhooks', () => {
 
   it('a return order the hub does not know is recorded and skipped; a cancelled one cancels a return not yet received', async () => {
     await deliver('return.updated', shipbobReturn(5999, 'RMA-NOT-OURS', 'Arrived', [{ sku: 'BOOT', quantity: 1 }]));
+    // An RMA of a return going to a location ShipBob does not run is not ShipBob's to change.
+    const o = await order([{ sku: 'BOOT', quantity: 1, unitPrice: '30' }]);
+    const elsewhere = await t.services.returns.create({ orderId: o.id, lines: [{ sku: 'BOOT', quantity: 1 }], method: 'MAIL', locationCode: 'WH-CHI' }, 'customer');
+    await deliver('return.updated', shipbobReturn(5998, elsewhere.rma, 'Completed', [{ sku: 'BOOT', quantity: 1, actions: [{ action: 'Restock', quantity_processed: 1 }] }]));
+    expect(await t.services.returns.get(elsewhere.id)).toMatchObject({ status: 'REQUESTED', units: [] });
+
     const { ret } = await mailedTo3pl([{ sku: 'LACE', quantity: 1 }]);
     await q(`INSERT INTO external_ref (connection_id, entity_type, external_id, internal_id) VALUES ($1, 'RETURN', '5002', $2)`, [shipbobConn, ret.id]);
     await deliver('return.updated', { ...shipbobReturn(5002, ret.rma, 'Cancelled', [{ sku: 'LACE', quantity: 1 }]), reference_id: null, cancelled_date: '2026-11-22T10:00:00Z' });
