@@ -6,6 +6,8 @@ import type { Logger } from '../logger';
 
 export interface Job { id: string; kind: string; payload: Record<string, unknown>; attempts: number; maxAttempts: number }
 export type JobHandler = (payload: Record<string, unknown>, job: Job) => Promise<void>;
+/** Runs several claimed jobs of one kind together; per job (same order), the error it failed with, or undefined. */
+export type BatchJobHandler = (jobs: Job[]) => Promise<unknown[]>;
 
 /** Thrown by a handler when retrying cannot help: the job goes straight to the dead letters. */
 export class PermanentJobError extends Error {}
@@ -29,6 +31,7 @@ export interface JobQueueOptions {
 export class JobQueue {
   readonly workerId: string;
   private readonly handlers = new Map<string, JobHandler>();
+  private readonly batchHandlers = new Map<string, { handler: BatchJobHandler; max: number }>();
   private readonly opts: Required<Omit<JobQueueOptions, 'workerId'>>;
   private timer?: NodeJS.Timeout;
   private running = 0;
@@ -44,6 +47,15 @@ export class JobQueue {
     this.handlers.set(kind, handler);
   }
 
+  /**
+   * Lets a kind be run in batches: when a worker claims a job of this kind and more of it are due, it claims up to
+   * `max` in all (oldest first) and hands them to `batch` together; each job still succeeds, retries or dies on its
+   * own. A single due job goes to the kind's `on` handler as before.
+   */
+  onBatch(kind: string, max: number, batch: BatchJobHandler): void {
+    this.batchHandlers.set(kind, { handler: batch, max });
+  }
+
   /** Adds a job (in the caller's transaction when `em` is one). With a dedupe key, a second enqueue is a no-op; returns the id or null. */
   async enqueue(em: EntityManager, kind: string, payload: Record<string, unknown>, o: { dedupeKey?: string; runAt?: Date; maxAttempts?: number } = {}): Promise<string | null> {
     const [row] = await rows<{ id: string }>(em,
@@ -57,10 +69,11 @@ export class JobQueue {
   async drain(max = Infinity): Promise<number> {
     let n = 0;
     while (n < max) {
-      const batch = await this.claim(Math.min(this.opts.concurrency, max - n));
-      if (!batch.length) return n;
-      await Promise.all(batch.map((j) => this.execute(j)));
-      n += batch.length;
+      const claimed = await this.claim(Math.min(this.opts.concurrency, max - n));
+      if (!claimed.length) return n;
+      const units = await Promise.all(claimed.map((j) => this.withBatch(j)));
+      await Promise.all(units.map((u) => this.executeUnit(u)));
+      n += units.reduce((a, u) => a + u.length, 0);
     }
     return n;
   }
@@ -82,7 +95,7 @@ export class JobQueue {
           const batch = await this.claim(free);
           for (const job of batch) {
             this.running++;
-            void this.execute(job).finally(() => {
+            void this.withBatch(job).then((unit) => this.executeUnit(unit)).finally(() => {
               this.running--;
               if (this.stopped && this.running === 0) this.idle?.();
             });
@@ -116,13 +129,56 @@ export class JobQueue {
       [limit, this.workerId, this.opts.leaseMs, kinds]);
   }
 
+  /** The job, with more due jobs of its kind claimed beside it when the kind runs in batches. */
+  private async withBatch(job: Job): Promise<Job[]> {
+    const b = this.batchHandlers.get(job.kind);
+    if (!b || b.max <= 1) return [job];
+    try {
+      return [job, ...await this.claimKind(job.kind, b.max - 1)];
+    } catch (err) {
+      this.log.warn({ err }, 'job queue: batch claim failed');
+      return [job];
+    }
+  }
+
+  private async claimKind(kind: string, limit: number): Promise<Job[]> {
+    return rows<Job>(this.ds.manager,
+      `UPDATE sync_job j SET status = 'RUNNING', attempts = j.attempts + 1, locked_by = $2, locked_until = now() + make_interval(secs => $3 / 1000.0)
+        WHERE j.id IN (SELECT id FROM sync_job
+                        WHERE kind = $4 AND ((status = 'QUEUED' AND run_at <= now()) OR (status = 'RUNNING' AND locked_until < now()))
+                        ORDER BY run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts AS "maxAttempts"`,
+      [limit, this.workerId, this.opts.leaseMs, kind]).then((jobs) => jobs.sort((a, b) => Number(a.id) - Number(b.id)));
+  }
+
+  private async executeUnit(jobs: Job[]): Promise<void> {
+    if (jobs.length === 1) return this.execute(jobs[0]);
+    let errors: unknown[];
+    try {
+      errors = await this.batchHandlers.get(jobs[0].kind)!.handler(jobs);
+    } catch (err) {
+      errors = jobs.map(() => err);
+    }
+    for (const [i, job] of jobs.entries()) await this.settle(job, errors[i]);
+  }
+
   private async execute(job: Job): Promise<void> {
     const handler = this.handlers.get(job.kind)!;
+    let error: unknown;
     try {
       await handler(job.payload, job);
+    } catch (err) {
+      error = err ?? new Error('job failed');
+    }
+    await this.settle(job, error);
+  }
+
+  /** Marks a job done, or failed with `err`: retried with backoff, or dead. */
+  private async settle(job: Job, err: unknown): Promise<void> {
+    if (err === undefined) {
       await rows(this.ds.manager, `UPDATE sync_job SET status = 'DONE', finished_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1 AND locked_by = $2 AND attempts = $3 RETURNING id`,
         [job.id, this.workerId, job.attempts]);
-    } catch (err) {
+    } else {
       const message = err instanceof Error ? err.message : String(err);
       const permanent = err instanceof PermanentJobError || (err instanceof ConnectorError && !err.retryable);
       const dead = permanent || job.attempts >= job.maxAttempts;

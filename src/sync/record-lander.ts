@@ -57,7 +57,9 @@ export class RecordLander {
    * anything of it was written is quarantined; should the page path itself refuse (a DomainError thrown after it
    * wrote), it is rolled back whole and every record lands alone, so nothing is ever half-applied.
    */
-  async landOrdersInTransaction(em: EntityManager, conn: ConnectionView, channel: string, records: unknown[], tally: Tally, source: 'SYNC' | 'WEBHOOK', stream: string): Promise<void> {
+  async landOrdersInTransaction(em: EntityManager, conn: ConnectionView, channel: string, records: unknown[], tally: Tally | ((index: number) => Tally), source: 'SYNC' | 'WEBHOOK', stream: string): Promise<void> {
+    // One tally for the page, or one per record (a batch of webhook deliveries: each receipt keeps its own outcome).
+    const tallyOf = typeof tally === 'function' ? tally : () => tally;
     let outcomes: (LandOutcome | DomainError | undefined)[];
     await rows(em, 'SAVEPOINT land_page');
     try {
@@ -74,12 +76,13 @@ export class RecordLander {
     }
     for (const [i, rec] of records.entries()) {
       const outcome = outcomes[i];
-      if (outcome === undefined) await this.landInTransaction(em, conn, channel, 'order', rec, tally, source, stream);
+      const t = tallyOf(i);
+      if (outcome === undefined) await this.landInTransaction(em, conn, channel, 'order', rec, t, source, stream);
       else if (outcome instanceof DomainError) {
         await quarantine(em, conn.id, source, stream, recordId(rec), outcome.message, rec);
-        tally.failed++;
-        tally.errors.push(outcome.message);
-      } else tally[outcome]++;
+        t.failed++;
+        t.errors.push(outcome.message);
+      } else t[outcome]++;
     }
   }
 

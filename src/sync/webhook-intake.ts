@@ -15,6 +15,9 @@ import type { Job, JobQueue } from './job-queue';
 
 export interface ReceiveResult { httpStatus: number; status: 'accepted' | 'duplicate' | 'rejected'; reason?: string }
 
+/** At most this many queued deliveries are landed together (one page of orders). */
+const WEBHOOK_BATCH = 100;
+
 /** Headers worth keeping with a receipt (never Authorization or cookies). */
 const KEEP_HEADERS = /^(x-shopify-|x-square-|x-webhook-|webhook-|x-amz|x-magento|content-type|user-agent)/i;
 const TOPIC_HEADERS = ['x-shopify-topic', 'x-webhook-topic', 'x-amz-sns-message-type'];
@@ -30,6 +33,7 @@ export class WebhookIntake {
     private readonly lander: RecordLander, private readonly intake: OrderIntake, private readonly log: Logger,
     private readonly returns?: Pick<ReturnService, 'applyVendorReturn'>) {
     queue.on('webhook.process', (payload, job) => this.process(String(payload.receiptId), job));
+    queue.onBatch('webhook.process', WEBHOOK_BATCH, (jobs) => this.processMany(jobs));
   }
 
   router(): Router {
@@ -91,6 +95,65 @@ export class WebhookIntake {
       await this.queue.enqueue(em, 'webhook.process', { receiptId }, { dedupeKey: `webhook:${receiptId}:replay:${Date.now()}` });
       return true;
     });
+  }
+
+  /**
+   * Several queued deliveries at once (a burst of orders/create). The receipts of one connection that carry only
+   * order versions (created, updated, or cancelled with the order) land together through the sync page path (OrderIntake.landPage: a fixed number of statements for
+   * the new orders among them) in one transaction, with every receipt marked in it, each by its own records'
+   * outcome. Records keep the order the deliveries were queued in; two versions of one order in the batch land one
+   * after the other under the same staleness rule as ever, and every order's key is locked first, as for a single
+   * delivery. Any other receipt — or a batch whose transaction fails — is processed alone (process()), so a bad
+   * delivery fails, retries and dies on its own. Returns, per job, the error it failed with (undefined: done).
+   */
+  async processMany(jobs: Job[]): Promise<unknown[]> {
+    const ids = jobs.map((j) => String(j.payload.receiptId));
+    const receipts = await rows<{ id: string; connection_id: string; status: string; events: CanonicalEvent[] | null }>(this.ds.manager,
+      `SELECT id, connection_id, status, events FROM webhook_receipt WHERE id = ANY($1::bigint[])`, [ids]);
+    const byId = new Map(receipts.map((r) => [String(r.id), r]));
+    const groups = new Map<string, number[]>();
+    const alone: number[] = [];
+    for (const [i, id] of ids.entries()) {
+      const r = byId.get(id);
+      if (r && r.status !== 'PROCESSED' && r.events?.length && r.events.every((e) => e.type === 'order.upserted' || (e.type === 'order.cancelled' && e.order))) {
+        groups.set(r.connection_id, [...groups.get(r.connection_id) ?? [], i]);
+      } else alone.push(i);
+    }
+    const errors: unknown[] = jobs.map(() => undefined);
+    for (const [connectionId, members] of groups) {
+      if (members.length < 2 || !await this.landBatch(connectionId, members.map((i) => byId.get(ids[i])!))) alone.push(...members);
+    }
+    for (const i of alone.sort((a, b) => a - b)) {
+      try {
+        await this.process(ids[i], jobs[i]);
+      } catch (err) {
+        errors[i] = err;
+      }
+    }
+    return errors;
+  }
+
+  /** The order versions of `receipts` (one connection), landed as one page; false when it did not commit. */
+  private async landBatch(connectionId: string, receipts: { id: string; events: CanonicalEvent[] | null }[]): Promise<boolean> {
+    // A cancellation that carries the order lands as that order, cancelled (as process() lands it).
+    const records = receipts.flatMap((r, k) => r.events!.map((e) => ({ receipt: k,
+      order: e.type === 'order.cancelled' ? { ...e.order!, status: 'CANCELLED' } as CanonicalOrder : (e as Extract<CanonicalEvent, { type: 'order.upserted' }>).order })));
+    const tallies = receipts.map(() => emptyTally());
+    try {
+      const opened = await this.connections.open(connectionId);
+      await this.ds.transaction(async (em) => {
+        await lockOrderKeys(em, connectionId, records.map((r) => r.order.externalId));
+        await this.lander.landOrdersInTransaction(em, opened.row, opened.channel, records.map((r) => r.order), (i) => tallies[records[i].receipt], 'WEBHOOK', 'orders');
+        await rows(em, `
+          UPDATE webhook_receipt w SET status = v.status, attempts = w.attempts + 1, last_error = v.last_error, processed_at = now()
+            FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, status, last_error) WHERE w.id = v.id RETURNING w.id`,
+        [receipts.map((r) => r.id), tallies.map((t) => t.failed ? 'QUARANTINED' : 'PROCESSED'), tallies.map((t) => t.failed ? t.errors.join('; ').slice(0, 2000) : null)]);
+      });
+      return true;
+    } catch (err) {
+      this.log.warn({ err, connectionId, receipts: receipts.length }, 'webhook batch failed; processing its deliveries one by one');
+      return false;
+    }
   }
 
   /** Lands a receipt's events. Idempotent: a processed receipt is skipped, and every landing is keyed by external id. */
