@@ -6,8 +6,8 @@ import { openBenchDb, pairedRates, rate } from './support/bench-db';
 /**
  * reserve-hot: single-unit reservations on ONE hot SKU at one location, at 1, 16 and 64 concurrent clients,
  * through InventoryService.reserveStock (reservation row + ledger row + event, atomically) ÷ a raw conditional
- * UPDATE loop (`UPDATE … WHERE on_hand - reserved - safety_stock >= 1`, nothing else) with the same clients on the
- * same database. `rounds` adjacent pairs of short runs per client count (pairedRates: the ratio is the median of the
+ * UPDATE loop (`UPDATE … WHERE on_hand - reserved - safety_stock >= 1`, nothing else, one durable commit each) with
+ * the same clients on the same database (the service coalesces concurrent requests for the item; the raw loop does not). `rounds` adjacent pairs of short runs per client count (pairedRates: the ratio is the median of the
  * pairs' ratios, each pair measured under the same machine load). Then an oversell check: 64 clients race for 500
  * units. RESULT is the 64-client ratio (goal ≥ 0.8, and ≥ 2 by coalescing; ≥ 0.7 at 1 client).
  */

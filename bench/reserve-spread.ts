@@ -8,6 +8,9 @@ import { openBenchDb, pairedRates, rate } from './support/bench-db';
  * through InventoryService.reserveStock (all-or-nothing, fixed lock order, reservation + ledger rows, events)
  * ÷ raw batched SQL doing the same conditional reservation (BEGIN; one UPDATE … FROM unnest(…) of the 5 lines;
  * COMMIT, no ledger). `rounds` adjacent pairs of short runs; the ratio is the median of the pairs' ratios. Goal ≥ 0.5.
+ * Both sides make durable commits and fire the same stock_level triggers. The raw side commits every basket on its
+ * own (as each client would without a coordinator); the service may commit baskets that arrive together in one
+ * transaction (BasketCoalescer), each still all or nothing with its own reservation and ledger rows.
  */
 export async function run(): Promise<void> {
   const skus = Number(process.env.BENCH_SPREAD_SKUS ?? 100_000);
