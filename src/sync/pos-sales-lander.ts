@@ -17,8 +17,8 @@ export interface OrderRecordDeps { inventory: InventoryService; orders: OrderSer
  *   and with it the web's ATP, drops;
  * - an order the hub itself pushed to that POS (a pickup order, known by its external_ref) is not a new order:
  *   its fulfilment state is read back onto the fulfilment order (PREPARED → ready for pickup, COMPLETED → picked up);
- * - any other order lands through intake, and a new one is booked in every ERP connection that asks for all
- *   orders (Odoo `config.bookOrders`), through the outbox in the same transaction.
+ * - any other order lands through intake (a new one is booked in every ERP connection that asks for all orders,
+ *   Odoo `config.bookOrders`, by the orders table's insert trigger, in the same transaction).
  */
 export async function landOrderRecord(em: EntityManager, deps: OrderRecordDeps, conn: ConnectionView, order: CanonicalOrder, landOrder: () => Promise<LandOutcome>): Promise<LandOutcome> {
   const pos = order.tags?.find((t) => t.startsWith('pos-location:'));
@@ -26,9 +26,7 @@ export async function landOrderRecord(em: EntityManager, deps: OrderRecordDeps, 
   const [pushed] = await rows<{ internal_id: string }>(em,
     `SELECT internal_id FROM external_ref WHERE connection_id = $1 AND entity_type = 'FULFILLMENT_ORDER' AND external_id = $2`, [conn.id, order.externalId]);
   if (pushed) return readBackFulfilment(em, deps.orders, conn, pushed.internal_id, order);
-  const outcome = await landOrder();
-  if (outcome === 'created') await bookInErp(em, conn.id, [order.externalId]);
-  return outcome;
+  return landOrder();
 }
 
 /** SALE movements, one per line, each under its own idempotency key: re-reading the order (72 h overlap) changes nothing. */
@@ -67,20 +65,6 @@ async function readBackFulfilment(em: EntityManager, orders: OrderService, conn:
   }
   await rows(em, `SELECT set_config('switchyard.sync_origin', '', true)`);
   return 'updated';
-}
-
-/**
- * An `order.book` outbox event per ERP connection that books every channel's orders, for the given orders of one
- * connection (one landed alone, or a page's new orders), in the same transaction as the orders.
- */
-export async function bookInErp(em: EntityManager, connectionId: string, externalIds: string[]): Promise<void> {
-  await rows(em,
-    `INSERT INTO outbox_event (topic, aggregate_type, aggregate_id, connection_id, payload, idempotency_key)
-     SELECT 'order.book', 'ORDER', r.internal_id::text, c.id, jsonb_build_object('orderId', r.internal_id), 'order-book:' || r.internal_id || ':' || c.id
-       FROM external_ref r CROSS JOIN connection c
-      WHERE r.connection_id = $1 AND r.entity_type = 'ORDER' AND r.external_id = ANY($2)
-        AND c.enabled AND c.id <> $1 AND c.kind = 'odoo' AND coalesce((c.config->>'bookOrders')::boolean, false)
-     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`, [connectionId, externalIds]);
 }
 
 /**

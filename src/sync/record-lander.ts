@@ -8,7 +8,7 @@ import type { OrderIntake, LandOutcome } from '../orders/order-intake';
 import type { OrderService } from '../orders/order.service';
 import { isUuid } from '../orders/order.service';
 import type { ConnectionView } from '../connections/connection.service';
-import { bookInErp, landOrderRecord } from './pos-sales-lander';
+import { landOrderRecord } from './pos-sales-lander';
 
 export type RecordKind = 'order' | 'shipment' | 'stock' | 'ignored';
 
@@ -66,8 +66,6 @@ export class RecordLander {
       // POS counter sales are stock movements, not orders (landOrderRecord): they land alone.
       outcomes = await this.intake.landPage(em, { connectionId: conn.id, channel, locations: conn.settings.locations }, records as CanonicalOrder[], `sync:${conn.name}`,
         (o) => !!o.tags?.some((t) => t.startsWith('pos-location:')));
-      const created = records.filter((_, i) => outcomes[i] === 'created').map((r) => (r as CanonicalOrder).externalId);
-      if (created.length) await bookInErp(em, conn.id, created);
       await rows(em, 'RELEASE SAVEPOINT land_page');
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
