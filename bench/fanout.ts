@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import http from 'node:http';
-import { createClient, type Client } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { TOPIC } from '../src/events/hub-events';
 import { StockMovementReason } from '../src/model/enums';
@@ -8,7 +7,7 @@ import { openBenchDb, percentile } from './support/bench-db';
 import { startBenchHub } from './support/bench-hub';
 
 /**
- * fanout: 1,000 `inventoryChanged` subscribers (graphql-ws, one connection each) and stock changes through the
+ * fanout: 1,000 `inventoryChanged` subscribers (graphql-ws protocol, one connection each) and stock changes through the
  * inventory service (commit → outbox → NOTIFY → LISTEN → pub/sub → filter → WebSocket), against a bare `ws` server
  * broadcasting the same payloads to 1,000 plain sockets. Two phases, each run for the bare server and the hub
  * back to back:
@@ -31,7 +30,7 @@ export async function run(): Promise<void> {
   const db = await openBenchDb(8);
   const { services, hub, url, headers } = await startBenchHub(db);
   const bare = await startBare(subscribers);
-  const clients: Client[] = [];
+  const clients: WebSocket[] = [];
   try {
     await db.ds.query(`INSERT INTO location (code, name, type, country, latitude, longitude) VALUES ('F', 'Fanout', 'WAREHOUSE', 'US', 40, -90)`);
     await db.ds.query(`INSERT INTO product (sku, name) VALUES ('FAN', 'fanout'), ('OTHER', 'other')`);
@@ -47,13 +46,9 @@ export async function run(): Promise<void> {
     // the connection pool's queue.
     const deadline = Date.now() + 120_000;
     for (let i = 0; i < subscribers; i++) {
-      const c = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: headers, retryAttempts: 0, lazy: false });
-      clients.push(c);
-      c.subscribe<{ inventoryChanged: { onHand: number } }>({ query: 'subscription { inventoryChanged(skus: ["FAN"]) { sku onHand available } }' }, {
-        next: (v) => hubSide.received(v.data!.inventoryChanged.onHand),
-        error: (e) => { errors.push(e); },
-        complete: () => undefined,
-      });
+      clients.push(subscribe(wsUrl, headers, `s${i}`, 'subscription { inventoryChanged(skus: ["FAN"]) { sku onHand available } }',
+        (payload) => hubSide.received((payload as { data: { inventoryChanged: { onHand: number } } }).data.inventoryChanged.onHand),
+        (err) => errors.push(err)));
       if ((i + 1) % 100 === 0 || i + 1 === subscribers) {
         while (services.events.subscriberCount(TOPIC.inventoryChanged) < i + 1) {
           if (errors.length) throw new Error(`${errors.length} subscriptions failed, e.g. ${String((errors[0] as { reason?: string }).reason ?? errors[0])}`);
@@ -84,7 +79,7 @@ export async function run(): Promise<void> {
       `hub p50 ${ms(hubLoad.p50)} ms, p99 ${ms(hubLoad.p99)} ms (delivered ${hubLoad.rate.toFixed(0)}/s); bare ws p50 ${ms(bareLoad.p50)} ms, p99 ${ms(bareLoad.p99)} ms`);
     console.log(`RESULT fanout value=${hubCapacity.rate.toFixed(0)} limit=${bareCapacity.rate.toFixed(0)} ratio=${(hubCapacity.rate / bareCapacity.rate).toFixed(3)} p99_ms=${ms(hubLoad.p99)} bare_p99_ms=${ms(bareLoad.p99)} load_changes_per_s=${loadPerSecond.toFixed(1)}`);
   } finally {
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const c of clients) c.close();
     await bare.close();
     await hub.close();
     await db.close();
@@ -119,6 +114,27 @@ class Side {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     return { rate: sorted.length / ((this.last - start) / 1000), p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
   }
+}
+
+/**
+ * One graphql-ws (graphql-transport-ws) subscription on its own socket, spoken directly: the same plain `ws` socket
+ * and one JSON.parse per message as the bare side's clients, so that both sides' clients cost the same and the
+ * ratio compares the servers (the graphql-ws client library's own per-message work ran in this process too).
+ */
+function subscribe(url: string, connectionParams: Record<string, string>, id: string, query: string,
+  next: (payload: unknown) => void, fail: (err: unknown) => void): WebSocket {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: connectionParams })));
+  socket.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as { id?: string; type: string; payload?: unknown };
+    if (msg.type === 'next' && msg.id === id) next(msg.payload);
+    else if (msg.type === 'connection_ack') socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
+    else if (msg.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+    else if (msg.type === 'error' || msg.type === 'complete') fail(new Error(`subscription ${msg.type}: ${JSON.stringify(msg.payload ?? null)}`));
+  });
+  socket.on('close', (code, reason) => { if (code !== 1000 && code !== 1005) fail(new Error(`socket closed ${code} ${String(reason)}`)); });
+  socket.on('error', fail);
+  return socket;
 }
 
 /** A plain `ws` server with `n` connected plain sockets. */
