@@ -54,6 +54,9 @@ export function collectOptions(s: CollectInput, lines: RoutingOrderLine[], chann
   // A cart the network as a whole cannot cover is not routed whole at any store; a shelf short of it can only be
   // topped up by transfers, which the rule set may forbid. Either way such a store is skipped before routing.
   const transfersCanFill = s.ruleSet.pickup.allowTransfer && lines.every((l) => unitsAnywhere(s.atp, l.sku) >= l.quantity);
+  // Transfer sources: routing ranks only locations holding some of the cart (the rest it drops as out of stock, and
+  // they take no part in scoring), so they are all the network a store short of the cart needs.
+  const holders = transfersCanFill ? s.network.locations.filter((l) => lines.some((line) => (s.atp.available[line.sku]?.[l.code] ?? 0) > 0)) : [];
   const byMethod: Record<CollectMethod, CollectOption[]> = { PICKUP: [], CURBSIDE: [] };
   // Local days of ready times, per zone (most stores are ready at the same instant in the same zone).
   const days = new Map<string, string>();
@@ -66,9 +69,10 @@ export function collectOptions(s: CollectInput, lines: RoutingOrderLine[], chann
     if (!onShelf && !transfersCanFill) continue;
     // With the whole cart on its shelf routing takes it from there and looks no further: the store and its own
     // shelf are all it needs (routing indexes every location holding a SKU on each call). Otherwise it ranks the
-    // network as transfer sources.
+    // holders as transfer sources.
     const atp = onShelf ? shelfOf(s.atp, lines, store.code) : s.atp;
-    const network = onShelf ? { locations: [store], products: s.network.products } : s.network;
+    const locations = onShelf ? [store] : holders.includes(store) ? holders : [store, ...holders];
+    const network = { locations, products: s.network.products };
     let decision: RoutingDecision | undefined;
     for (const method of methods) {
       if (!decision || !(onShelf || alike)) {

@@ -171,6 +171,7 @@ describe('pickup and curbside options are what route() plans at each store', () 
     ['no transfers', parseRuleSet({ ...DEFAULT_RULE_SET, pickup: { allowTransfer: false } })],
     ['curbside may not draw on warehouses', parseRuleSet({ ...DEFAULT_RULE_SET, filters: [...DEFAULT_RULE_SET.filters, { type: 'locationType', methods: ['CURBSIDE'], deny: ['WAREHOUSE'] }] })],
     ['never split', parseRuleSet({ ...DEFAULT_RULE_SET, splitPolicy: 'NEVER', maxDistanceKm: 300 })],
+    ['stock-balancing, split by rank', parseRuleSet({ ...DEFAULT_RULE_SET, splitPolicy: 'ALLOW', rankers: [{ type: 'stock', weight: 1 }, { type: 'distance', weight: 1 }] })],
   ];
 
   it.each(RULES)('%s: the same stores, ready times and transfer legs, over random networks', (_name, ruleSet) => {
