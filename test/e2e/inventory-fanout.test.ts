@@ -2,7 +2,8 @@ import type { Client } from 'graphql-ws';
 import type { HubEvent, InventoryChangedEvent } from '../../src/events/hub-events';
 import { TOPIC } from '../../src/events/hub-events';
 import { StockMovementReason } from '../../src/model/enums';
-import { collect, waitForSubscribers, wsClient } from '../support/graphql-client';
+import WebSocket from 'ws';
+import { collect, gql, waitForSubscribers, wsClient } from '../support/graphql-client';
 import { ADMIN, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
 
 /**
@@ -80,6 +81,45 @@ describe('inventoryChanged over WebSockets', () => {
     expect((await byVariables.next(4))[3]).toEqual({ inventoryChanged: { sku: 'C', available: 4 } });
     expect(bySku.events).toHaveLength(3);
     for (const s of [bySkuToo, byLocation, byVariables]) s.dispose();
+  });
+});
+
+describe('a key revoked while its socket is open', () => {
+  it('gets no further events: the next delivery after the re-check interval re-checks the key and closes the socket with 4403', async () => {
+    const created = await gql(url, `mutation { createApiKey(input: { name: "fanout-viewer", role: VIEWER }) { key apiKey { id } } }`, undefined, ADMIN);
+    const key = created.data.createApiKey.key as string;
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const frames: { type: string; id?: string; payload?: any }[] = [];
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    let arrived: (() => void) | undefined;
+    socket.on('message', (data) => {
+      const msg = JSON.parse(String(data));
+      frames.push(msg);
+      if (msg.type === 'connection_ack') socket.send(JSON.stringify({ id: 'r1', type: 'subscribe', payload: { query: 'subscription { inventoryChanged(skus: ["C"], locationCodes: ["WH-B"]) { onHand } }' } }));
+      arrived?.();
+    });
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } })));
+    const nextFrames = (n: number) => new Promise<void>((resolve) => {
+      arrived = () => { if (frames.filter((f) => f.type === 'next').length >= n) resolve(); };
+      arrived();
+    });
+    const before = t.services.events.subscriberCount(TOPIC.inventoryChanged);
+    await waitForSubscribers(() => t.services.events.subscriberCount(TOPIC.inventoryChanged), before + 1);
+    await receipt('C', 'WH-B', 1);
+    await nextFrames(1);
+    expect(frames.filter((f) => f.type === 'next')).toEqual([{ id: 'r1', type: 'next', payload: { data: { inventoryChanged: { onHand: 1 } } } }]);
+
+    await gql(url, `mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id: created.data.createApiKey.apiKey.id }, ADMIN);
+    // Past the socket's re-check interval and the authenticator's cache: the next delivery asks the database.
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now + 120_000);
+    try {
+      await receipt('C', 'WH-B', 1);
+      expect(await closed).toBe(4403);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(frames.filter((f) => f.type === 'next')).toHaveLength(1);
   });
 });
 
