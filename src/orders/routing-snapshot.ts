@@ -18,6 +18,8 @@ export interface RoutingSnapshot {
   locations: SnapshotLocation[];
   network: RoutingNetwork;
   atp: AtpSnapshot;
+  /** Each requested SKU that exists, and whether it may be ordered (active); for callers that validate lines. */
+  orderable: ReadonlyMap<string, boolean>;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetSe
     SELECT p.sku, l.code AS "locationCode", s.on_hand - s.reserved - s.safety_stock AS available
       FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
      WHERE p.sku = ANY($1) AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus]),
-    rows<{ sku: string; tags: string[]; weight_grams: number | null }>(em, `SELECT sku, tags, weight_grams FROM product WHERE sku = ANY($1)`, [skus]),
+    rows<{ sku: string; tags: string[]; weight_grams: number | null; active: boolean }>(em, `SELECT sku, tags, weight_grams, active FROM product WHERE sku = ANY($1)`, [skus]),
   ]);
   const atp = atpFromRows(atpRows);
   const network: RoutingNetwork = {
@@ -65,7 +67,7 @@ export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetSe
     })),
     products: Object.fromEntries(products.map((p) => [p.sku, { tags: p.tags, weightKg: p.weight_grams == null ? undefined : p.weight_grams / 1000 }])),
   };
-  return { ruleSet: forOrders(ruleSet), locations, network, atp };
+  return { ruleSet: forOrders(ruleSet), locations, network, atp, orderable: new Map(products.map((p) => [p.sku, p.active])) };
 }
 
 /**

@@ -87,12 +87,9 @@ export class PromiseService {
 
     const em = this.ds.manager;
     const skus = lines.map((l) => l.sku);
-    // Reads only: the SKUs are checked once everything is in, so the check costs no round trip of its own.
-    const [products, snapshot, { carriers, calendar }] = await Promise.all([
-      rows<{ sku: string; active: boolean }>(em, `SELECT sku, active FROM product WHERE sku = ANY($1)`, [skus]),
-      readRoutingSnapshot(em, this.ruleSets, skus, now), this.carriersAndCalendar(),
-    ]);
-    const known = new Map(products.map((p) => [p.sku, p.active]));
+    // Reads only: the SKUs are checked against the snapshot's product read, so the check costs no query of its own.
+    const [snapshot, { carriers, calendar }] = await Promise.all([readRoutingSnapshot(em, this.ruleSets, skus, now), this.carriersAndCalendar()]);
+    const known = snapshot.orderable;
     req.lines.forEach((l, i) => {
       if (!known.has(l.sku)) throw notFound('SKU', l.sku, `lines[${i}].sku`);
       if (!known.get(l.sku)) throw new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `lines[${i}].sku`);
