@@ -216,14 +216,15 @@ describe('webhooks', () => {
 });
 
 describe('schedules across hub instances', () => {
-  test('3 instances × 30 ticks → every tick claimed and run exactly once', async () => {
+  const TICKS = 100; // the issue's figure
+  test(`3 instances × ${TICKS} ticks → every tick claimed and run exactly once`, async () => {
     const c = await shopifyConnection('shop-ticks');
     const hubs = [s, createServices(t.db.dataSource, s.config, createLogger('silent'), t.db.url), createServices(t.db.dataSource, s.config, createLogger('silent'), t.db.url)];
     for (const h of hubs) h.connections.openOptions = s.connections.openOptions;
     nock(HOST).persist().post(GQL).reply(200, { data: { locations: { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } }, extensions: cost });
     const start = Date.parse('2026-02-01T00:00:00Z');
     let won = 0;
-    for (let k = 0; k < 30; k++) {
+    for (let k = 0; k < TICKS; k++) {
       const at = new Date(start + k * 60_000 + Math.floor(Math.random() * 900)); // each instance's timer fires a little differently
       const claims = await Promise.all(hubs.map((h) => h.sync.scheduler.tick(c.id, 'locations', at)));
       expect(claims.filter(Boolean)).toHaveLength(1);
@@ -231,12 +232,12 @@ describe('schedules across hub instances', () => {
     }
     await Promise.all(hubs.map((h) => h.sync.queue.drain()));
     const jobs = await t.db.dataSource.query(`SELECT status, attempts FROM sync_job WHERE kind = 'sync.run' AND payload->>'connectionId' = $1`, [c.id]);
-    expect(won).toBe(30);
-    expect(jobs).toHaveLength(30);
+    expect(won).toBe(TICKS);
+    expect(jobs).toHaveLength(TICKS);
     expect(jobs.every((j: { status: string; attempts: number }) => j.status === 'DONE' && j.attempts === 1)).toBe(true);
     const [{ runs }] = await t.db.dataSource.query(`SELECT count(*)::int AS runs FROM sync_run WHERE connection_id = $1`, [c.id]);
     expect(runs).toBeGreaterThanOrEqual(1);
-    expect(runs).toBeLessThanOrEqual(30); // a tick that finds a run in progress is skipped, never run alongside
+    expect(runs).toBeLessThanOrEqual(TICKS); // a tick that finds a run in progress is skipped, never run alongside
     const overlapping = await t.db.dataSource.query(`SELECT count(*)::int AS n FROM sync_run a JOIN sync_run b ON a.connection_id = b.connection_id AND a.stream = b.stream AND a.id < b.id
       AND a.started_at < b.finished_at AND b.started_at < a.finished_at WHERE a.connection_id = $1`, [c.id]);
     expect(overlapping[0].n).toBe(0);
