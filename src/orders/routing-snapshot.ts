@@ -29,15 +29,25 @@ export interface RoutingSnapshot {
 export const forOrders = (ruleSet: RuleSet): RuleSet => ruleSet;
 
 /**
+ * Independent reads, issued together outside a transaction, where each takes its own pooled connection (a delivery
+ * promise waits for one round trip instead of four); inside one, one after another on its connection (node-postgres
+ * queues concurrent queries on one client, but deprecates doing so).
+ */
+async function readTogether<T extends (() => Promise<unknown>)[]>(em: EntityManager, reads: [...T]): Promise<{ [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  if (!em.queryRunner?.isTransactionActive) return Promise.all(reads.map((read) => read())) as never;
+  const out: unknown[] = [];
+  for (const read of reads) out.push(await read());
+  return out as never;
+}
+
+/**
  * Reads the active network (with today's capacity use in each location's time zone), an ATP snapshot of `skus`
  * and the rule set in force at `now`.
  */
 export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetService, skus: string[], now: Date): Promise<RoutingSnapshot> {
-  // Four independent reads, issued together: outside a transaction each takes its own pooled connection (a delivery
-  // promise waits for one round trip instead of four); inside one they queue on its connection as before.
-  const [ruleSet, locations, atpRows, products] = await Promise.all([
-    ruleSets.active(em, now),
-    rows<SnapshotLocation>(em, `
+  const [ruleSet, locations, atpRows, products] = await readTogether(em, [
+    () => ruleSets.active(em, now),
+    () => rows<SnapshotLocation>(em, `
     SELECT l.id, l.code, l.name, l.type, l.active, l.capabilities, l.latitude, l.longitude, l.time_zone, l.country,
            l.daily_order_capacity, l.daily_line_capacity, l.priority, l.ship_base_cost, l.ship_cost_per_km,
            l.processing_hours, to_char(l.order_cutoff, 'HH24:MI') AS order_cutoff,
@@ -45,17 +55,19 @@ export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetSe
            coalesce(u.orders, 0)::int AS used_orders, coalesce(u.lines, 0)::int AS used_lines
       FROM location l
       LEFT JOIN LATERAL (
-        SELECT count(DISTINCT fo.id) AS orders, count(fol.id) AS lines
-          FROM fulfillment_order fo JOIN fulfillment_order_line fol ON fol.fulfillment_order_id = fo.id
+        -- Today's fulfilment orders by (location_id, created_at), their lines counted by key: a join here let the
+        -- planner hash every line the hub ever had, once per location.
+        SELECT count(*) AS orders, sum((SELECT count(*) FROM fulfillment_order_line fol WHERE fol.fulfillment_order_id = fo.id)) AS lines
+          FROM fulfillment_order fo
          WHERE fo.location_id = l.id AND fo.status NOT IN ('REJECTED', 'CANCELLED')
            AND fo.created_at >= (date_trunc('day', $1::timestamptz AT TIME ZONE l.time_zone) AT TIME ZONE l.time_zone)
       ) u ON true
      WHERE l.active`, [now]),
-    rows<{ sku: string; locationCode: string; available: number }>(em, `
+    () => rows<{ sku: string; locationCode: string; available: number }>(em, `
     SELECT p.sku, l.code AS "locationCode", s.on_hand - s.reserved - s.safety_stock AS available
       FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
      WHERE p.sku = ANY($1) AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus]),
-    rows<{ sku: string; tags: string[]; weight_grams: number | null; active: boolean }>(em, `SELECT sku, tags, weight_grams, active FROM product WHERE sku = ANY($1)`, [skus]),
+    () => rows<{ sku: string; tags: string[]; weight_grams: number | null; active: boolean }>(em, `SELECT sku, tags, weight_grams, active FROM product WHERE sku = ANY($1)`, [skus]),
   ]);
   const atp = atpFromRows(atpRows);
   const network: RoutingNetwork = {
