@@ -1,23 +1,25 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { CanonicalOrder, CanonicalShipment, CanonicalStockLevel } from '../connectors/sdk/canonical';
+import type { CanonicalOrder, CanonicalReturn, CanonicalShipment, CanonicalStockLevel } from '../connectors/sdk/canonical';
 import { rows } from '../db/sql';
 import { DomainError } from '../errors';
 import type { InventoryService } from '../inventory/inventory.service';
 import { FulfillmentOrderStatus as FO, StockMovementReason } from '../model/enums';
 import type { OrderIntake, LandOutcome } from '../orders/order-intake';
 import type { OrderService } from '../orders/order.service';
+import type { ReturnService } from '../returns/return.service';
 import { isUuid } from '../orders/order.service';
 import type { ConnectionView } from '../connections/connection.service';
 import { landOrderRecord } from './pos-sales-lander';
 
-export type RecordKind = 'order' | 'shipment' | 'stock' | 'ignored';
+export type RecordKind = 'order' | 'shipment' | 'stock' | 'return' | 'ignored';
 
 /** Which canonical DTO a stream carries. */
 export function recordKindOf(stream: string): RecordKind {
   if (stream === 'orders' || stream === 'ordersBackfill') return 'order';
   if (stream === 'shipments') return 'shipment';
   if (stream === 'inventory') return 'stock';
-  return 'ignored'; // locations and returns are read for operators' tools, not landed (yet)
+  if (stream === 'returns') return 'return';
+  return 'ignored'; // locations are read for operators' tools, not landed
 }
 
 export interface Tally { created: number; updated: number; skipped: number; failed: number; errors: string[] }
@@ -32,7 +34,8 @@ const FORWARD: FO[] = [FO.PENDING, FO.ACCEPTED, FO.PICKED, FO.PACKED, FO.SHIPPED
  * rest of the batch commits with the cursor.
  */
 export class RecordLander {
-  constructor(private readonly ds: DataSource, private readonly intake: OrderIntake, private readonly orders: OrderService, private readonly inventory: InventoryService) {}
+  constructor(private readonly ds: DataSource, private readonly intake: OrderIntake, private readonly orders: OrderService, private readonly inventory: InventoryService,
+    private readonly returns: Pick<ReturnService, 'applyVendorReturn'>) {}
 
   async landInTransaction(em: EntityManager, conn: ConnectionView, channel: string, kind: 'order' | 'shipment', rec: unknown, tally: Tally, source: 'SYNC' | 'WEBHOOK', stream: string): Promise<void> {
     await rows(em, 'SAVEPOINT land_record');
@@ -112,6 +115,23 @@ export class RecordLander {
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       await quarantine(this.ds.manager, conn.id, source, stream, `${sku}@${level.externalLocationId}`, err.message, level);
+      tally.failed++;
+      tally.errors.push(err.message);
+    }
+  }
+
+  /**
+   * A 3PL's return order (ShipBob `GET /return` or a `return.*` webhook) for one of the hub's returns: applied by the
+   * return service in its own transactions — cumulative and idempotent, so a page read again after a crash, or a
+   * webhook and a poll saying the same thing, records only what is new. One the hub cannot apply is quarantined.
+   */
+  async landReturn(conn: ConnectionView, ret: CanonicalReturn, tally: Tally, source: 'SYNC' | 'WEBHOOK', stream: string): Promise<void> {
+    try {
+      const outcome = await this.returns.applyVendorReturn(conn.id, ret, `sync:${conn.name}`);
+      tally[outcome === 'applied' ? 'updated' : 'skipped']++;
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      await quarantine(this.ds.manager, conn.id, source, stream, ret.externalId, err.message, ret);
       tally.failed++;
       tally.errors.push(err.message);
     }

@@ -30,11 +30,11 @@ export class SyncEngine {
   constructor(ds: DataSource, connections: ConnectionService, orders: OrderService, inventory: InventoryService, log: Logger, opts: SyncEngineOptions = {}) {
     this.instanceId = opts.instanceId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const intake = new OrderIntake(orders);
-    const lander = new RecordLander(ds, intake, orders, inventory);
+    const lander = new RecordLander(ds, intake, orders, inventory, new ReturnService(ds, orders, inventory, log));
     this.queue = new JobQueue(ds, log, { workerId: this.instanceId, ...opts.queue });
     this.runner = new SyncRunner(ds, connections, lander, log, this.instanceId);
     this.scheduler = new SyncScheduler(ds, this.queue, log, this.instanceId);
-    this.webhooks = new WebhookIntake(ds, connections, this.queue, lander, intake, log, new ReturnService(ds, orders, inventory, log));
+    this.webhooks = new WebhookIntake(ds, connections, this.queue, lander, intake, log);
     this.outbox = new OutboxDispatcher(ds, connections, log, opts.dispatcher);
     this.reconciler = new StockReconciler(ds, connections);
     this.queue.on('sync.run', async (p) => {

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { CanonicalStockLevel } from '../connectors/sdk/canonical';
+import type { CanonicalReturn, CanonicalStockLevel } from '../connectors/sdk/canonical';
 import { ConnectorError } from '../connectors/sdk/connector-error';
 import type { StreamState } from '../connectors/sdk/stream';
 import { rows } from '../db/sql';
@@ -36,8 +36,8 @@ export interface RunSummary extends Tally {
  * Reads one stream of one connection from its saved cursor and lands every batch. For orders and shipments the
  * records, the cursor and the run's counters commit in ONE transaction per vendor page, so a crash at any point
  * resumes exactly after the last committed page (DESIGN §4: a cursor never moves past uncommitted data). Stock
- * levels go through the inventory service's own transactions first (idempotent absolute counts), then the
- * cursor commits. A run holds a session advisory lock on (connection, stream): runs never overlap, on any number
+ * levels and 3PL return orders go through their own services' transactions first (idempotent: absolute counts,
+ * cumulative return states), then the cursor commits. A run holds a session advisory lock on (connection, stream): runs never overlap, on any number
  * of hub instances, and a crashed holder's lock dies with its database session.
  */
 export class SyncRunner {
@@ -77,6 +77,8 @@ export class SyncRunner {
             const t = emptyTally();
             if (kind === 'stock') {
               for (const level of batch.records as CanonicalStockLevel[]) await this.lander.landStock(conn, level, t, 'SYNC', opts.stream, run.id);
+            } else if (kind === 'return') {
+              for (const ret of batch.records as CanonicalReturn[]) await this.lander.landReturn(conn, ret, t, 'SYNC', opts.stream);
             }
             await this.ds.transaction(async (em) => {
               if (kind === 'order') {

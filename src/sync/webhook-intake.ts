@@ -8,7 +8,6 @@ import { rows } from '../db/sql';
 import type { Logger } from '../logger';
 import type { ConnectionService } from '../connections/connection.service';
 import type { OrderIntake } from '../orders/order-intake';
-import type { ReturnService } from '../returns/return.service';
 import { lockOrderKeys } from './intake-lock';
 import { emptyTally, quarantine, type RecordLander } from './record-lander';
 import type { Job, JobQueue } from './job-queue';
@@ -30,8 +29,7 @@ const TOPIC_HEADERS = ['x-shopify-topic', 'x-webhook-topic', 'x-amz-sns-message-
  */
 export class WebhookIntake {
   constructor(private readonly ds: DataSource, private readonly connections: ConnectionService, private readonly queue: JobQueue,
-    private readonly lander: RecordLander, private readonly intake: OrderIntake, private readonly log: Logger,
-    private readonly returns?: Pick<ReturnService, 'applyVendorReturn'>) {
+    private readonly lander: RecordLander, private readonly intake: OrderIntake, private readonly log: Logger) {
     queue.on('webhook.process', (payload, job) => this.process(String(payload.receiptId), job));
     queue.onBatch('webhook.process', WEBHOOK_BATCH, (jobs) => this.processMany(jobs));
   }
@@ -179,10 +177,9 @@ export class WebhookIntake {
           else tally.skipped++;
         } else if (e.type === 'stock.changed') {
           await this.lander.landStock(conn, e.level, tally, 'WEBHOOK', 'inventory', `webhook:${receiptId}`);
-        } else if (e.type === 'return.upserted' && this.returns) {
-          // A 3PL's return order for one of the hub's returns (in transit, arrived, graded): the return service's own transaction.
-          const outcome = await this.returns.applyVendorReturn(conn.id, e.ret, `sync:${conn.name}`);
-          if (outcome === 'applied') tally.updated++; else tally.skipped++;
+        } else if (e.type === 'return.upserted') {
+          // A 3PL's return order for one of the hub's returns (in transit, arrived, graded): the return service's own transactions.
+          await this.lander.landReturn(conn, e.ret, tally, 'WEBHOOK', 'returns');
         } else resolved.push(e);
       }
       await this.ds.transaction(async (em) => {

@@ -1,8 +1,9 @@
 // Returns beyond the happy path (issue #7): orders with lines that never shipped, closing a return whose goods do
-// not all arrive, and ShipBob return webhooks. ShipBob payloads: `Returns.PublicReturnDto` from
+// not all arrive, and ShipBob return orders by webhook and by polling (GET /2026-01/return). ShipBob payloads: `Returns.PublicReturnDto` from
 // ../shared/fixtures/shipbob/openapi-2026-01.json (its GET /2026-01/return/{id} example, ids/statuses made concrete);
 // deliveries signed with the Standard Webhooks scheme of ../shared/fixtures/SOURCES.md.
 import { randomUUID } from 'node:crypto';
+import nock from 'nock';
 import { DomainError } from '../../src/errors';
 import { standardWebhookSignature } from '../../src/connectors/sdk/webhooks';
 import { FulfillmentOrderStatus as FO, LocationCapability as Cap, LocationType, OrderStatus as OS } from '../../src/model/enums';
@@ -164,19 +165,25 @@ describe('in transit', () => {
   });
 });
 
-describe('ShipBob return webhooks', () => {
-  /** A `Returns.PublicReturnDto` as ShipBob sends it on `return.*` topics. */
-  function shipbobReturn(id: number, rma: string, status: string, inventory: { sku: string; quantity: number; actions?: { action: string; quantity_processed: number }[] }[]) {
-    const ex = responseExample('/2026-01/return/{id}', 'get');
-    const item = ex.inventory[0];
-    return {
-      ...ex, id, reference_id: rma, status, store_order_id: null, original_shipment_id: null, fulfillment_center: { id: 15, name: 'Memphis (TN)' },
-      insert_date: '2026-11-20T10:00:00Z', arrived_date: null, completed_date: null, cancelled_date: null, processing_date: null, awaiting_arrival_date: '2026-11-20T10:00:00Z',
-      status_history: [{ status, timestamp: '2026-11-21T10:00:00Z' }], tracking_number: '1Z999AA10123456784',
-      inventory: inventory.map((i, k) => ({ ...item, id: 700 + k, sku: i.sku, name: i.sku, quantity: i.quantity, action_taken: i.actions ?? [] })),
-    };
-  }
+/** A `Returns.PublicReturnDto` as ShipBob sends it on `return.*` topics and in `GET /return` pages. */
+function shipbobReturn(id: number, rma: string, status: string, inventory: { sku: string; quantity: number; actions?: { action: string; quantity_processed: number }[] }[]) {
+  const ex = responseExample('/2026-01/return/{id}', 'get');
+  const item = ex.inventory[0];
+  return {
+    ...ex, id, reference_id: rma, status, store_order_id: null, original_shipment_id: null, fulfillment_center: { id: 15, name: 'Memphis (TN)' },
+    insert_date: '2026-11-20T10:00:00Z', arrived_date: null, completed_date: null, cancelled_date: null, processing_date: null, awaiting_arrival_date: '2026-11-20T10:00:00Z',
+    status_history: [{ status, timestamp: '2026-11-21T10:00:00Z' }], tracking_number: '1Z999AA10123456784',
+    inventory: inventory.map((i, k) => ({ ...item, id: 700 + k, sku: i.sku, name: i.sku, quantity: i.quantity, action_taken: i.actions ?? [] })),
+  };
+}
 
+async function mailedTo3pl(lines: { sku: string; quantity: number }[]) {
+  const o = await order(lines.map((l) => ({ ...l, unitPrice: '10' })));
+  const ret = await t.services.returns.create({ orderId: o.id, lines, method: 'MAIL', locationCode: '3PL-MEM' }, 'customer');
+  return { o, ret };
+}
+
+describe('ShipBob return webhooks', () => {
   let delivery = 0;
   async function deliver(topic: string, body: object) {
     const raw = JSON.stringify(body);
@@ -187,12 +194,6 @@ describe('ShipBob return webhooks', () => {
     await t.services.sync.queue.drain();
     const [receipt] = await q(`SELECT status, last_error FROM webhook_receipt WHERE delivery_id = $1`, [id]);
     expect(receipt).toEqual({ status: 'PROCESSED', last_error: null });
-  }
-
-  async function mailedTo3pl(lines: { sku: string; quantity: number }[]) {
-    const o = await order(lines.map((l) => ({ ...l, unitPrice: '10' })));
-    const ret = await t.services.returns.create({ orderId: o.id, lines, method: 'MAIL', locationCode: '3PL-MEM' }, 'customer');
-    return { o, ret };
   }
 
   it('awaiting arrival → IN_TRANSIT; graded units are received with their grades as ShipBob processes them; completed receives the rest as REFURBISH', async () => {
@@ -241,5 +242,59 @@ describe('ShipBob return webhooks', () => {
     await q(`INSERT INTO external_ref (connection_id, entity_type, external_id, internal_id) VALUES ($1, 'RETURN', '5002', $2)`, [shipbobConn, ret.id]);
     await deliver('return.updated', { ...shipbobReturn(5002, ret.rma, 'Cancelled', [{ sku: 'LACE', quantity: 1 }]), reference_id: null, cancelled_date: '2026-11-22T10:00:00Z' });
     expect((await t.services.returns.get(ret.id))!.status).toBe('CANCELLED');
+  });
+});
+
+describe('ShipBob return orders by polling (the returns stream)', () => {
+  const HOST = 'https://shipbob-gaps.test';
+  const pull = () => t.services.sync.runner.run(shipbobConn, { stream: 'returns', trigger: 'MANUAL' });
+  afterEach(() => nock.cleanAll());
+
+  it('each page is applied like the webhooks: moved, graded units received once, unknown ones skipped, a repeat read changes nothing', async () => {
+    const { o, ret } = await mailedTo3pl([{ sku: 'BOOT', quantity: 2 }]);
+    const moving = await mailedTo3pl([{ sku: 'LACE', quantity: 1 }]);
+    const page1 = [shipbobReturn(6001, ret.rma, 'Completed', [{ sku: 'BOOT', quantity: 2, actions: [{ action: 'Restock', quantity_processed: 2 }] }]),
+      shipbobReturn(6002, 'RMA-SOMEONE-ELSES', 'Arrived', [{ sku: 'BOOT', quantity: 1 }])];
+    const page2 = [shipbobReturn(6003, moving.ret.rma, 'Awaiting Arrival', [{ sku: 'LACE', quantity: 1 }])];
+    const serve = () => {
+      nock(HOST).get('/2026-01/return').query({ Limit: '250', SortOrder: 'Ascending' }).reply(200, { items: page1, next: `${HOST}/2026-01/return?Cursor=p2` });
+      nock(HOST).get('/2026-01/return').query({ Cursor: 'p2' }).reply(200, { items: page2, next: null });
+    };
+    const onHand = async () => (await q(`SELECT s.on_hand FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
+      WHERE p.sku = 'BOOT' AND l.code = '3PL-MEM'`))[0]?.on_hand ?? 0;
+    const before = await onHand();
+
+    serve();
+    const first = await pull();
+    expect(first).toMatchObject({ status: 'SUCCEEDED', pages: 2, updated: 2, skipped: 1, failed: 0 });
+    const done = (await t.services.returns.get(ret.id))!;
+    expect(done).toMatchObject({ status: 'COMPLETED', refundAmount: '20.00' });
+    expect(done.units.map((u) => [u.sku, u.condition, u.quantity, u.locationCode])).toEqual([['BOOT', 'RESELLABLE', 2, '3PL-MEM']]);
+    expect(await status(o.id)).toBe(OS.RETURNED);
+    expect(await t.services.returns.get(moving.ret.id)).toMatchObject({ status: 'IN_TRANSIT', trackingNumber: '1Z999AA10123456784' });
+    expect(await onHand()).toBe(before + 2);
+
+    // The next scheduled read sees the same return orders: nothing is received, refunded or restocked twice.
+    serve();
+    expect(await pull()).toMatchObject({ status: 'SUCCEEDED', pages: 2, updated: 0, skipped: 3, failed: 0 });
+    expect((await t.services.returns.get(ret.id))!.units).toHaveLength(1);
+    expect(await q(`SELECT count(*)::int AS n FROM outbox_event WHERE topic = 'refund.push' AND aggregate_id = $1`, [ret.id])).toEqual([{ n: 1 }]);
+    expect(await onHand()).toBe(before + 2);
+    expect(nock.isDone()).toBe(true);
+    await assertStockInvariants(t.db.dataSource);
+  });
+
+  it('a malformed return order fails the page with the record named; what the page held is not applied and the next read retries it', async () => {
+    const { ret } = await mailedTo3pl([{ sku: 'LACE', quantity: 1 }]);
+    nock(HOST).get('/2026-01/return').query(true).reply(200, { items: [shipbobReturn(6101, ret.rma, 'Awaiting Arrival', [{ sku: 'LACE', quantity: 1 }]),
+      { ...shipbobReturn(6102, 'RMA-X', 'Arrived', []), inventory: 'not a list' }], next: null });
+    const bad = await pull();
+    expect(bad.status).toBe('FAILED');
+    expect(bad.errors.join(' ')).toMatch(/6102/);
+    expect((await t.services.returns.get(ret.id))!.status).toBe('REQUESTED');
+
+    nock(HOST).get('/2026-01/return').query(true).reply(200, { items: [shipbobReturn(6101, ret.rma, 'Awaiting Arrival', [{ sku: 'LACE', quantity: 1 }])], next: null });
+    expect(await pull()).toMatchObject({ status: 'SUCCEEDED', updated: 1 });
+    expect((await t.services.returns.get(ret.id))!.status).toBe('IN_TRANSIT');
   });
 });
