@@ -1,4 +1,5 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { PG, pgCode } from '../errors';
 
 /**
  * Runs SQL and returns its rows. (EntityManager.query returns `[rows, count]` for UPDATE/DELETE on Postgres,
@@ -12,5 +13,23 @@ export async function rows<T = Record<string, any>>(em: EntityManager, sql: stri
     return (result.records ?? []) as T[];
   } finally {
     await own?.release();
+  }
+}
+
+/**
+ * A transaction that PostgreSQL aborted to break a deadlock, or as a serialization failure, is run again from the
+ * start on fresh data (a few times, after a short random pause so the colliding ones do not meet again). For
+ * writers whose transactions lock rows in more than one step — releasing a fulfilment order's stock, then
+ * reserving elsewhere — where no single lock order can be kept. `fn` must only touch the database.
+ */
+export async function retryingTransaction<T>(ds: DataSource, fn: (em: EntityManager) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ds.transaction(fn);
+    } catch (err) {
+      const code = pgCode(err);
+      if (attempt >= attempts || (code !== PG.deadlockDetected && code !== PG.serializationFailure)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
   }
 }

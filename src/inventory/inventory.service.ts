@@ -514,6 +514,17 @@ export class InventoryService {
     }));
   }
 
+  /**
+   * Locks the stock rows of an order's products at every location, in the fixed lock order, for a transaction that
+   * releases the order's stock and then reserves it again elsewhere (a rejected fulfilment order re-routed). Taken
+   * in one statement up front, the later locks are already held: the two steps cannot close a cycle with another
+   * writer that locks the same rows in one statement.
+   */
+  async lockOrderProducts(em: EntityManager, orderId: string): Promise<void> {
+    await sql(em, `SELECT 1 FROM stock_level WHERE product_id IN (SELECT product_id FROM order_line WHERE order_id = $1)
+                    ORDER BY product_id, location_id FOR UPDATE`, [orderId]);
+  }
+
   /** Releases active reservations (cancelled order, rejected fulfilment order, expired cart) in the caller's transaction. */
   async release(em: EntityManager, filter: { orderId?: string; fulfillmentOrderId?: string; reservationIds?: string[]; reference?: string }, actor: string, reason = StockMovementReason.RELEASE): Promise<number> {
     const closed = await this.claimReservations(em, filter, reason === StockMovementReason.EXPIRE ? 'EXPIRED' : 'RELEASED');

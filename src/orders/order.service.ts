@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rows as sql } from '../db/sql';
+import { retryingTransaction, rows as sql } from '../db/sql';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError, badInput, notFound } from '../errors';
 import { EventBus, NOTIFY_CHANNEL } from '../events/event-bus';
@@ -70,7 +70,7 @@ export class OrderService {
     const existing = await this.findByExternalId(input.channel, input.externalId);
     if (existing) return { order: existing, created: false };
 
-    const outcome = await this.ds.transaction((em) => this.insertOrder(em, input, actor));
+    const outcome = await retryingTransaction(this.ds, (em) => this.insertOrder(em, input, actor));
     if (outcome === null) return { order: (await this.findByExternalId(input.channel, input.externalId))!, created: false };
     return { order: (await this.get(outcome))!, created: true };
   }
@@ -564,6 +564,7 @@ export class OrderService {
           break;
         case FO.REJECTED:
         case FO.CANCELLED:
+          await this.inventory.lockOrderProducts(em, order.id);
           await this.inventory.release(em, { fulfillmentOrderId: fo.id }, actor);
           await this.allocateOpenLines(em, order, actor, [fo.locationId]);
           break;
@@ -600,7 +601,7 @@ export class OrderService {
   /** Runs `fn` in a transaction with the order row locked; bumps the version and emits orderUpdated on success. */
   private async mutate<T>(orderId: string, fn: (em: EntityManager, order: Order) => Promise<T | TransitionRejected | null>): Promise<Order | T | TransitionRejected> {
     if (!isUuid(orderId)) throw notFound('Order', orderId, 'id');
-    const result = await this.ds.transaction((em) => this.mutateIn(em, orderId, fn));
+    const result = await retryingTransaction(this.ds, (em) => this.mutateIn(em, orderId, fn));
     if (result instanceof TransitionRejected) return result;
     return result ?? (await this.require(orderId));
   }
@@ -672,13 +673,19 @@ export class OrderService {
     }
   }
 
+  /**
+   * Writes the plan's fulfilment orders, then reserves all their lines in ONE statement: the stock rows of a split
+   * order are locked together in the fixed lock order, never location by location (which could deadlock with
+   * another writer holding the same rows the other way round).
+   */
   private async applyPlan(em: EntityManager, order: Order, plan: PlannedShipment[], actor: string): Promise<void> {
+    const reserveLines = [];
+    const written: { foId: string; shipment: PlannedShipment; folIdByOrderLine: Map<string, string> }[] = [];
     for (const shipment of plan) {
       const [{ id: foId }] = await sql(em, 
         `INSERT INTO fulfillment_order (order_id, location_id, method) VALUES ($1, $2, $3) RETURNING id`,
         [order.id, shipment.locationId, shipment.method],
       );
-      const reserveLines = [];
       const folIdByOrderLine = new Map<string, string>();
       const arriving = new Map<string, number>();
       for (const t of shipment.transfers ?? []) arriving.set(t.orderLineId, (arriving.get(t.orderLineId) ?? 0) + t.quantity);
@@ -692,7 +699,10 @@ export class OrderService {
         const here = l.quantity - (arriving.get(l.orderLineId) ?? 0);
         if (here > 0) reserveLines.push({ productId: product_id, locationId: shipment.locationId, quantity: here, fulfillmentOrderLineId: folId });
       }
-      await this.inventory.reserve(em, reserveLines, { orderId: order.id, actor });
+      written.push({ foId, shipment, folIdByOrderLine });
+    }
+    await this.inventory.reserve(em, reserveLines, { orderId: order.id, actor });
+    for (const { foId, shipment, folIdByOrderLine } of written) {
       if (shipment.transfers?.length) await startPickupTransfers(em, this.inventory, order.id, shipment.transfers, folIdByOrderLine, actor);
       await this.recordTransition(em, order.id, foId, null, FO.PENDING, actor, 'allocated');
     }

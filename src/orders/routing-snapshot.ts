@@ -55,12 +55,9 @@ export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetSe
            coalesce(u.orders, 0)::int AS used_orders, coalesce(u.lines, 0)::int AS used_lines
       FROM location l
       LEFT JOIN LATERAL (
-        -- Today's fulfilment orders by (location_id, created_at), their lines counted by key: a join here let the
-        -- planner hash every line the hub ever had, once per location.
-        SELECT count(*) AS orders, sum((SELECT count(*) FROM fulfillment_order_line fol WHERE fol.fulfillment_order_id = fo.id)) AS lines
-          FROM fulfillment_order fo
-         WHERE fo.location_id = l.id AND fo.status NOT IN ('REJECTED', 'CANCELLED')
-           AND fo.created_at >= (date_trunc('day', $1::timestamptz AT TIME ZONE l.time_zone) AT TIME ZONE l.time_zone)
+        -- Kept by triggers as fulfilment orders and their lines change (migration 770): a few rows per location-day.
+        SELECT sum(d.orders) AS orders, sum(d.lines) AS lines FROM location_day_use d
+         WHERE d.location_id = l.id AND d.day = ($1::timestamptz AT TIME ZONE l.time_zone)::date
       ) u ON true
      WHERE l.active`, [now]),
     () => rows<{ sku: string; locationCode: string; available: number }>(em, `

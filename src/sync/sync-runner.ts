@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { CanonicalReturn, CanonicalStockLevel } from '../connectors/sdk/canonical';
 import { ConnectorError } from '../connectors/sdk/connector-error';
 import type { StreamState } from '../connectors/sdk/stream';
-import { rows } from '../db/sql';
+import { retryingTransaction, rows } from '../db/sql';
 import { DomainError, badInput } from '../errors';
 import type { Logger } from '../logger';
 import type { ConnectionService } from '../connections/connection.service';
@@ -74,13 +74,16 @@ export class SyncRunner {
             state = saved?.cursor ?? {};
           }
           for await (const batch of opened.vendor.read(opts.stream, state, { maxPages: opts.maxPages })) {
-            const t = emptyTally();
+            const before = emptyTally(); // what landed in the stock and returns services' own transactions
             if (kind === 'stock') {
-              for (const level of batch.records as CanonicalStockLevel[]) await this.lander.landStock(conn, level, t, 'SYNC', opts.stream, run.id);
+              for (const level of batch.records as CanonicalStockLevel[]) await this.lander.landStock(conn, level, before, 'SYNC', opts.stream, run.id);
             } else if (kind === 'return') {
-              for (const ret of batch.records as CanonicalReturn[]) await this.lander.landReturn(conn, ret, t, 'SYNC', opts.stream);
+              for (const ret of batch.records as CanonicalReturn[]) await this.lander.landReturn(conn, ret, before, 'SYNC', opts.stream);
             }
-            await this.ds.transaction(async (em) => {
+            let t = before;
+            // Run again whole if PostgreSQL broke a deadlock with it (a page's writes can meet an operator's reroute).
+            await retryingTransaction(this.ds, async (em) => {
+              t = { ...before, errors: [...before.errors] };
               if (kind === 'order') {
                 await lockOrderKeys(em, conn.id, (batch.records as { externalId: string }[]).map((r) => r.externalId));
                 await this.lander.landOrdersInTransaction(em, conn, opened.channel, batch.records, t, 'SYNC', opts.stream);
