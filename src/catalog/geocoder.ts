@@ -12,6 +12,9 @@ const normalise = (s: string) => s.normalize('NFKD').replace(/[\u0300-\u036f]/g,
  */
 export class CityGeocoder {
   private index?: Map<string, City[]>;
+  /** Answers by (country, city, region) as given: a channel's orders come from a limited set of places, and the
+   *  lookup (Unicode normalisation, then the index) cost more than routing the order itself. Bounded. */
+  private readonly answers = new Map<string, GeocodeResult | null>();
 
   private build(): Map<string, City[]> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,11 +35,22 @@ export class CityGeocoder {
   locate(address: { country: string; city?: string | null; region?: string | null; latitude?: number | null; longitude?: number | null }): GeocodeResult | null {
     if (address.latitude != null && address.longitude != null) return { latitude: address.latitude, longitude: address.longitude, precision: 'address' };
     if (!address.city) return null;
+    const key = `${address.country}\u0000${address.city}\u0000${address.region ?? ''}`;
+    let answer = this.answers.get(key);
+    if (answer === undefined) {
+      answer = this.lookup(address.country, address.city, address.region);
+      if (this.answers.size >= 50_000) this.answers.clear();
+      this.answers.set(key, answer);
+    }
+    return answer && { ...answer };
+  }
+
+  private lookup(country: string, city: string, region: string | null | undefined): GeocodeResult | null {
     this.index ??= this.build();
-    const matches = this.index.get(`${address.country}|${normalise(address.city)}`);
+    const matches = this.index.get(`${country}|${normalise(city)}`);
     if (!matches?.length) return null;
-    const region = address.region?.trim().toUpperCase();
-    const best = (region && matches.find((c) => c.adminCode.toUpperCase() === region)) || matches[0];
+    const wanted = region?.trim().toUpperCase();
+    const best = (wanted && matches.find((c) => c.adminCode.toUpperCase() === wanted)) || matches[0];
     return { latitude: best.loc.coordinates[1], longitude: best.loc.coordinates[0], precision: 'city' };
   }
 }

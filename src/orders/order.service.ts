@@ -286,22 +286,26 @@ export class OrderService {
       for (const p of pending) transitions.push({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` });
       losers.push(...pending); // no page planning: each order is allocated alone
     }
-    // Routing decisions, history and events of the page in one statement (NOTIFY is delivered at commit). The
-    // decisions (several kB of trace each) go as one jsonb document: parsed once, not once more per decision.
+    // Routing decisions, history and events of the page in one statement (NOTIFY is delivered at commit). Each
+    // decision (a few kB of trace) goes as its own text, cast to jsonb once: a jsonb column read out of one big
+    // jsonb document (jsonb_to_recordset) is printed back to text and parsed again, which cost twice as much.
     await sql(em, `
       WITH d AS (
         INSERT INTO routing_decision (order_id, rule_set_id, rule_set_version, status, excluded_locations, decision, actor)
-        SELECT v.order_id, v.rule_set_id, v.rule_set_version, v.status, '{}', v.decision, $3
-          FROM jsonb_to_recordset($1::jsonb) AS v(n int, order_id uuid, rule_set_id text, rule_set_version int, status text, decision jsonb) ORDER BY v.n),
+        SELECT v.order_id, v.rule_set_id, v.rule_set_version, v.status, '{}', v.decision::jsonb, $3
+          FROM unnest($1::uuid[], $6::text[], $7::int[], $8::text[], $9::text[]) WITH ORDINALITY AS v(order_id, rule_set_id, rule_set_version, status, decision, n)
+         ORDER BY v.n),
       t AS (
         INSERT INTO order_transition (order_id, fulfillment_order_id, from_status, to_status, actor, reason)
         SELECT v.order_id, v.fo_id, v.from_status, v.to_status, $3, v.reason
           FROM json_to_recordset($2::json) AS v(n int, order_id uuid, fo_id uuid, from_status text, to_status text, reason text) ORDER BY v.n)
       SELECT count(pg_notify($4, e::text)) FROM json_array_elements($5::json) AS e`,
-    [recordset(decisions, ({ orderId, plan }) => ({ order_id: orderId, rule_set_id: plan.decision.trace.ruleSetId, rule_set_version: plan.decision.trace.ruleSetVersion,
-      status: plan.decision.status, decision: packDecision({ ...plan.decision, geocodePrecision: plan.geocodePrecision }) })),
-    recordset(transitions, (r) => ({ order_id: r.orderId, fo_id: r.foId, from_status: r.from, to_status: r.to, reason: r.reason })), actor,
-    NOTIFY_CHANNEL, JSON.stringify(events)]);
+    [decisions.map((d) => d.orderId),
+      recordset(transitions, (r) => ({ order_id: r.orderId, fo_id: r.foId, from_status: r.from, to_status: r.to, reason: r.reason })), actor,
+      NOTIFY_CHANNEL, JSON.stringify(events),
+      decisions.map(({ plan }) => plan.decision.trace.ruleSetId), decisions.map(({ plan }) => plan.decision.trace.ruleSetVersion),
+      decisions.map(({ plan }) => plan.decision.status),
+      decisions.map(({ plan }) => JSON.stringify(packDecision({ ...plan.decision, geocodePrecision: plan.geocodePrecision })))]);
 
     for (const p of losers) {
       if (!this.planner) {
