@@ -20,7 +20,8 @@ interface DemoConnection {
  * - `demo-shopify`, `demo-amazon`: sales channels generating web orders from the demo network's geography;
  * - `demo-square`: the POS of three stores, ringing up counter sales (landed as SALE movements, so the web's ATP
  *   drops) and taking the pickup / ship-from-store orders routed to those stores;
- * - `demo-shipbob`: the 3PL running 3PL-MEMPHIS; its shipments come back as tracking for the origin channel;
+ * - `demo-shipbob`: the 3PL running 3PL-MEMPHIS; its shipments come back as tracking for the origin channel, and
+ *   mailed returns sent there become ShipBob return orders, received and restocked as ShipBob processes them;
  * - `demo-odoo`: the ERP, booking every channel's order as a sale order and running WH-COLUMBUS, whose deliveries
  *   its warehouse team validates with tracking.
  * They are ordinary connections pulled on a schedule by the sync engine; each start points them at the new ports.
@@ -40,9 +41,10 @@ export async function startDemoChannels(services: Services, log: Logger, opts: {
       },
     },
     {
-      name: 'demo-shipbob', kind: 'shipbob', schedules: { shipments: '*/2 * * * *', inventory: '*/15 * * * *' }, firstPull: [],
+      name: 'demo-shipbob', kind: 'shipbob', schedules: { shipments: '*/2 * * * *', inventory: '*/15 * * * *', returns: '*/5 * * * *' }, firstPull: [],
       start: async () => {
-        const tpl = await startShipBobSandbox({ seed: 45, clock, skus });
+        // Returns arrive and are processed within the hour, so a demo session sees them through.
+        const tpl = await startShipBobSandbox({ seed: 45, clock, skus, returnMinutes: { arrived: 20, completed: 40 } });
         return { ...tpl, settings: { locations: tpl.locations, fulfilsLocations: Object.values(tpl.locations) } };
       },
     },

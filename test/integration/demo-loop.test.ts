@@ -156,4 +156,25 @@ describe('demo loop: POS sales, pickup orders, 3PL shipments, ERP books', () => 
     expect(n).toBe(0); // our own pickup order read back is not a new order
   });
 
+
+  test('last (it moves the sandboxes an hour on): a mailed return of the shipped order to the 3PL becomes a ShipBob return order; polled back in transit, then received, refunded and restocked', async () => {
+    const [order] = await t.db.dataSource.query(`SELECT o.id FROM orders o WHERE o.channel = 'demo-shopify' AND o.status = 'SHIPPED' ORDER BY o.placed_at LIMIT 1`);
+    const [line] = await t.db.dataSource.query(`SELECT sku FROM order_line WHERE order_id = $1 ORDER BY line_no LIMIT 1`, [order.id]);
+    const ret = await t.services.returns.create({ orderId: order.id, lines: [{ sku: line.sku, quantity: 1 }], method: 'MAIL', locationCode: '3PL-MEMPHIS' }, 'customer');
+    await t.services.sync.outbox.drain();
+    expect(shipbob().returns()).toEqual([expect.objectContaining({ reference_id: ret.rma, status: 'Awaiting Arrival', fulfillment_center: expect.objectContaining({ id: 152 }) })]);
+    const before = await stockAt(line.sku, '3PL-MEMPHIS');
+
+    expect(await sync('demo-shipbob', 'returns')).toMatchObject({ status: 'SUCCEEDED', updated: 1, failed: 0 });
+    expect((await t.services.returns.get(ret.id))!.status).toBe('IN_TRANSIT');
+    // The demo's ShipBob receives within 20 minutes and processes within 40 (every unit restocked).
+    clock.advance(HOUR);
+    expect(await sync('demo-shipbob', 'returns')).toMatchObject({ status: 'SUCCEEDED', updated: 1, failed: 0 });
+    const done = (await t.services.returns.get(ret.id))!;
+    expect(done).toMatchObject({ status: 'COMPLETED' });
+    expect(done.units.map((u) => [u.sku, u.condition, u.quantity, u.locationCode])).toEqual([[line.sku, 'RESELLABLE', 1, '3PL-MEMPHIS']]);
+    expect((await stockAt(line.sku, '3PL-MEMPHIS')).on_hand).toBe(before.on_hand + 1);
+    expect(await sync('demo-shipbob', 'returns')).toMatchObject({ status: 'SUCCEEDED', updated: 0 });
+    await assertStockInvariants(t.db.dataSource);
+  });
 });

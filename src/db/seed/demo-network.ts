@@ -83,7 +83,8 @@ export function generateDemoNetwork(opts: Partial<DemoOptions> = {}): DemoNetwor
     locations.push({
       code: hub.code, name: hub.name, type: hub.type, city: c.name, region: c.adminCode, country: 'US',
       latitude: c.loc.coordinates[1], longitude: c.loc.coordinates[0], timeZone: US_STATE_TIME_ZONE[c.adminCode],
-      capabilities: hub.type === LocationType.WAREHOUSE ? [LocationCapability.SHIP, LocationCapability.RETURNS] : [LocationCapability.SHIP],
+      // Warehouses and the 3PL (ShipBob runs return orders) take returns; the drop-ship vendor only ships.
+      capabilities: hub.type === LocationType.WAREHOUSE || hub.type === LocationType.THREE_PL ? [LocationCapability.SHIP, LocationCapability.RETURNS] : [LocationCapability.SHIP],
       dailyOrderCapacity: hub.type === LocationType.WAREHOUSE ? 20000 : hub.type === LocationType.THREE_PL ? 8000 : 3000,
       processingHours: hub.type === LocationType.DROPSHIP_VENDOR ? 48 : 24, orderCutoff: '15:00',
       priority: hub.type === LocationType.WAREHOUSE ? 1 : hub.type === LocationType.THREE_PL ? 2 : 4, // lower is preferred

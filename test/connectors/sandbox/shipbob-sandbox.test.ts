@@ -1,6 +1,6 @@
 import { VirtualClock } from '../../../src/connectors/sdk/clock';
 import { openConnection } from '../../../src/connectors/sdk/connector';
-import type { CanonicalShipment, CanonicalStockLevel, CreateOrderCommand } from '../../../src/connectors/sdk/canonical';
+import type { CanonicalReturn, CanonicalShipment, CanonicalStockLevel, CreateOrderCommand } from '../../../src/connectors/sdk/canonical';
 import { shipbobConnector } from '../../../src/connectors/shipbob/shipbob.connector';
 import { type ShipBobSandbox, SHIPBOB_REQUESTS_PER_MINUTE, startShipBobSandbox } from '../../../src/connectors/sandbox';
 
@@ -58,6 +58,28 @@ describe('ShipBob sandbox with the real ShipBob connector', () => {
     clock.advance(50 * HOUR);
     const delivered = await conn.readAll<CanonicalShipment>('shipments', shipped.state);
     expect(delivered.records).toEqual([expect.objectContaining({ status: 'DELIVERED' })]);
+  });
+
+  test('a return order is opened once per reference (item found by SKU), its goods arrive, then are restocked as time passes', async () => {
+    const { clock, sandbox, conn } = await setup();
+    const cmd = { reference: 'RMA-7', externalLocationId: '152', lines: [{ sku: 'SKU-000002', quantity: 2 }], idempotencyKey: 'return-label:7' };
+    const { externalId } = await conn.push('createReturn', cmd);
+    expect((await conn.push('createReturn', cmd)).externalId).toBe(externalId);
+    expect(sandbox.returns()).toHaveLength(1);
+    const before = sandbox.quantity('SKU-000002', 152)!.onHand;
+    const read = async () => (await conn.readAll<CanonicalReturn>('returns')).records;
+    expect(await read()).toEqual([expect.objectContaining({ externalId, reference: 'RMA-7', status: 'IN_TRANSIT', externalLocationId: '152', lines: [{ sku: 'SKU-000002', quantity: 2 }] })]);
+
+    clock.advance(3 * 24 * HOUR);
+    expect((await read())[0]).toMatchObject({ status: 'RECEIVED', lines: [{ sku: 'SKU-000002', quantity: 2 }] });
+    expect(sandbox.quantity('SKU-000002', 152)!.onHand).toBe(before);
+    clock.advance(24 * HOUR);
+    expect((await read())[0]).toMatchObject({ status: 'COMPLETED', lines: [{ sku: 'SKU-000002', quantity: 2, restock: true, graded: [{ condition: 'RESELLABLE', quantity: 2 }] }] });
+    expect(sandbox.quantity('SKU-000002', 152)!.onHand).toBe(before + 2);
+
+    // What ShipBob refuses: an unknown centre, a reference longer than it keeps.
+    await expect(conn.push('createReturn', { ...cmd, reference: 'RMA-8', externalLocationId: '999' })).rejects.toMatchObject({ status: 400 });
+    await expect(conn.push('createReturn', { ...cmd, reference: 'R'.repeat(51) })).rejects.toMatchObject({ code: 'CONFIG' });
   });
 
   test('cancel succeeds before the label and fails after it', async () => {

@@ -17,6 +17,8 @@ export interface ShipBobSandboxOptions extends SandboxBaseOptions {
   requestsPerMinute?: number;
   /** Minutes after an order is created that its shipment gets a label (with tracking), leaves, and is delivered. */
   shipmentMinutes?: { labeled: number; shipped: number; delivered: number };
+  /** Minutes after a return order is opened that its goods arrive at the centre, and that they are processed (restocked). */
+  returnMinutes?: { arrived: number; completed: number };
 }
 
 interface InventoryItem { id: number; sku: string; name: string }
@@ -33,6 +35,17 @@ interface ShipmentState {
   deliveredAt?: number;
   tracking?: { carrier: string; carrier_service: string; tracking_number: string; tracking_url: string };
   products: Array<{ id: number; reference_id: string; sku: string; quantity: number }>;
+}
+interface ReturnStateSb {
+  id: number;
+  referenceId: string;
+  centre: ShipBobCentre;
+  status: 'Awaiting Arrival' | 'Arrived' | 'Completed';
+  createdAt: number;
+  arrivedAt?: number;
+  completedAt?: number;
+  history: { status: string; at: number }[];
+  inventory: { id: number; sku: string; quantity: number }[];
 }
 interface OrderStateSb {
   id: number;
@@ -54,6 +67,8 @@ export interface ShipBobSandbox {
   locations: Record<string, string>;
   /** Orders the hub created, as ShipBob shows them (GET /order/{id}). */
   orders(): Array<Record<string, unknown>>;
+  /** Return orders the hub opened, as ShipBob shows them (GET /return). */
+  returns(): Array<Record<string, unknown>>;
   /** Fulfillable / on-hand quantity of a sku at a centre. */
   quantity(sku: string, centreId: number): { onHand: number; committed: number; fulfillable: number } | null;
   stats(): SandboxStats;
@@ -70,8 +85,10 @@ const DEFAULT_CENTRES: ShipBobCentre[] = [
 /**
  * An in-process ShipBob API 2026-01 (subset): channels, locations, orders (create with `shipbob_channel_id`,
  * unique `reference_id`, list by last update with numbered pages and `total-pages`, get, `:cancel`), shipments of
- * an order, inventory per fulfilment centre with cursor links (`next`), returns (empty). Each order gets one
- * shipment at a centre holding its goods; it is labelled (tracking), leaves and is delivered as the clock passes.
+ * an order, inventory per fulfilment centre with cursor links (`next`) and by SKU, return orders (create with a
+ * unique `reference_id`, list with cursor links). Each order gets one shipment at a centre holding its goods; it is
+ * labelled (tracking), leaves and is delivered as the clock passes. A return order's goods arrive and are then
+ * processed — every unit restocked at the centre — as the clock passes.
  * 150 requests per minute per token; beyond, 429 with `x-retry-after`.
  */
 export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<ShipBobSandbox> {
@@ -82,6 +99,7 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
   const window = new FixedWindow(limit, 60_000);
   const limited = opts.rateLimits !== false;
   const times = opts.shipmentMinutes ?? { labeled: 30, shipped: 120, delivered: 48 * 60 };
+  const returnTimes = opts.returnMinutes ?? { arrived: 3 * 24 * 60, completed: 4 * 24 * 60 };
   const centres = opts.centres ?? DEFAULT_CENTRES;
   const network = generateDemoNetwork({ ...DEMO_DEFAULTS, skus: opts.skus ?? 2000 });
   const items = new Map<string, InventoryItem>();
@@ -97,6 +115,8 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
   const fulfillable = (sku: string, c: number) => (onHand.get(qk(sku, c)) ?? 0) - (committed.get(qk(sku, c)) ?? 0);
 
   const orders: OrderStateSb[] = [];
+  const returns: ReturnStateSb[] = [];
+  let nextReturn = 510_000_000;
   let nextOrder = 310_000_000;
   let nextShipment = 420_000_000;
   let nextProduct = 9_100_000;
@@ -134,6 +154,21 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
         }
       }
       if (o.status === 'Processing' && o.shipments.length && o.shipments.every((s) => s.status === 'Completed')) o.status = 'Fulfilled';
+    }
+    for (const r of returns) {
+      const arrive = r.createdAt + returnTimes.arrived * 60_000;
+      const complete = r.createdAt + returnTimes.completed * 60_000;
+      if (r.status === 'Awaiting Arrival' && arrive <= now) {
+        r.status = 'Arrived';
+        r.arrivedAt = arrive;
+        r.history.push({ status: 'Arrived', at: arrive });
+      }
+      if (r.status === 'Arrived' && complete <= now) {
+        r.status = 'Completed';
+        r.completedAt = complete;
+        r.history.push({ status: 'Completed', at: complete });
+        for (const i of r.inventory) onHand.set(qk(i.sku, r.centre.id), (onHand.get(qk(i.sku, r.centre.id)) ?? 0) + i.quantity);
+      }
     }
   }
 
@@ -298,7 +333,83 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
     ok(res, op, { first: link(0), items: pageItems, next: offset + size < held.length ? link(offset + size) : null, prev: offset > 0 ? link(Math.max(0, offset - size)) : null, last: link(Math.max(0, Math.floor((held.length - 1) / size) * size)) });
   });
 
-  app.get(`${P}/return`, guard('GET /return', true), (_req, res) => ok(res, 'GET /return', { items: [], next: null }));
+  /** Inventory items by SKU (`SearchBy`: SKU or name contains) or by id. */
+  app.get(`${P}/inventory-level`, guard('GET /inventory-level'), (req, res) => {
+    const op = 'GET /inventory-level';
+    const q = req.query as Record<string, string | undefined>;
+    const size = q.PageSize === undefined ? 50 : Number(q.PageSize);
+    if (!Number.isInteger(size) || size < 1 || size > 250) return fail(res, op, 400, 'size', { PageSize: ['PageSize must be between 1 and 250.'] });
+    const term = q.SearchBy?.toLowerCase();
+    const ids = q.InventoryIds?.split(',').map(Number);
+    const hits = [...items.values()].filter((it) => (!term || it.sku.toLowerCase().includes(term) || it.name.toLowerCase().includes(term)) && (!ids || ids.includes(it.id)));
+    const total = (f: (c: ShipBobCentre) => number) => centres.reduce((sum, c) => sum + f(c), 0);
+    ok(res, op, { first: null, prev: null, next: null, last: null, items: hits.slice(0, size).map((it) => ({
+      inventory_id: it.id, sku: it.sku, name: it.name,
+      total_on_hand_quantity: total((c) => onHand.get(qk(it.sku, c.id)) ?? 0), total_committed_quantity: total((c) => committed.get(qk(it.sku, c.id)) ?? 0),
+      total_fulfillable_quantity: total((c) => Math.max(0, fulfillable(it.sku, c.id))), total_sellable_quantity: total((c) => Math.max(0, fulfillable(it.sku, c.id))),
+      total_awaiting_quantity: 0, total_backordered_quantity: 0, total_exception_quantity: 0, total_internal_transfer_quantity: 0,
+    })) });
+  });
+
+  const returnView = (r: ReturnStateSb) => ({
+    id: r.id, reference_id: r.referenceId, status: r.status, return_type: 'Regular', channel: { id: channelId, name: 'Switchyard' },
+    fulfillment_center: { id: r.centre.id, name: r.centre.name }, customer_name: null, store_order_id: null, original_shipment_id: null,
+    tracking_number: null, shipment_tracking_number: null,
+    insert_date: iso(r.createdAt), awaiting_arrival_date: iso(r.createdAt), arrived_date: r.arrivedAt ? iso(r.arrivedAt) : null,
+    processing_date: r.completedAt ? iso(r.completedAt) : null, completed_date: r.completedAt ? iso(r.completedAt) : null, cancelled_date: null,
+    status_history: r.history.map((h) => ({ status: h.status, timestamp: iso(h.at) })),
+    inventory: r.inventory.map((i) => ({
+      id: i.id, sku: i.sku, name: items.get(i.sku)?.name ?? i.sku, quantity: i.quantity, barcodes: [], lot_information: null,
+      action_requested: { action: 'Default', action_type: 'Default', instructions: null },
+      action_taken: r.status === 'Completed' ? [{ action: 'Restock', action_reason: 'Good condition', image_url: null, quantity_processed: i.quantity }] : [],
+    })),
+    invoice: null, transactions: [],
+  });
+
+  /** `Returns.CreateReturnRequest`: a return order the centre then expects; `reference_id` is unique per channel. */
+  app.post(`${P}/return`, guard('POST /return', true), (req, res) => {
+    const op = 'POST /return';
+    const b = req.body as { reference_id?: unknown; fulfillment_center?: { id?: unknown }; inventory?: Array<{ id?: unknown; quantity?: unknown }> };
+    const problems: Record<string, string[]> = {};
+    const ref = typeof b.reference_id === 'string' ? b.reference_id : '';
+    if (!ref) problems.reference_id = ['The reference_id field is required.'];
+    else if (ref.length > 50) problems.reference_id = ['reference_id is limited to 50 characters.'];
+    const centre = centres.find((c) => c.id === Number(b.fulfillment_center?.id));
+    if (!centre) problems['fulfillment_center.id'] = [`Fulfillment center ${String(b.fulfillment_center?.id)} is not available to this merchant.`];
+    const byId = new Map([...items.values()].map((it) => [it.id, it]));
+    if (!Array.isArray(b.inventory) || !b.inventory.length) problems.inventory = ['At least one inventory item is required.'];
+    (Array.isArray(b.inventory) ? b.inventory : []).forEach((i, k) => {
+      if (!byId.has(Number(i.id))) problems[`inventory[${k}].id`] = [`No inventory item ${String(i.id)}.`];
+      if (!Number.isInteger(i.quantity) || (i.quantity as number) < 1) problems[`inventory[${k}].quantity`] = ['quantity must be a positive whole number.'];
+    });
+    if (Object.keys(problems).length) return fail(res, op, 400, 'validation', problems);
+    if (returns.some((r) => r.referenceId === ref)) return fail(res, op, 422, 'duplicate', { reference_id: [`A return with reference_id ${ref} already exists.`] });
+    const now = sec(store.now());
+    const r: ReturnStateSb = { id: nextReturn++, referenceId: ref, centre: centre!, status: 'Awaiting Arrival', createdAt: now, history: [{ status: 'Awaiting Arrival', at: now }],
+      inventory: b.inventory!.map((i) => ({ id: Number(i.id), sku: byId.get(Number(i.id))!.sku, quantity: i.quantity as number })) };
+    returns.push(r);
+    ok(res, op, returnView(r), 201);
+  });
+
+  /** Return orders, oldest first (or `SortOrder=Descending`), `Limit` per page, `next` a link with an opaque cursor. */
+  app.get(`${P}/return`, guard('GET /return', true), (req, res) => {
+    const op = 'GET /return';
+    const q = req.query as Record<string, string | undefined>;
+    const size = q.Limit === undefined ? 50 : Number(q.Limit);
+    if (!Number.isInteger(size) || size < 1 || size > 250) return fail(res, op, 400, 'limit', { Limit: ['Limit must be between 1 and 250.'] });
+    let offset = 0;
+    if (q.Cursor !== undefined) {
+      const c = /^r(\d+)$/.exec(Buffer.from(q.Cursor, 'base64url').toString('utf8'));
+      if (!c) return fail(res, op, 400, 'cursor', { Cursor: ['Invalid cursor.'] });
+      offset = Number(c[1]);
+    }
+    const refs = q.ReferenceIds?.split(',');
+    const ids = q.Ids?.split(',').map(Number);
+    const hits = returns.filter((r) => (!refs || refs.includes(r.referenceId)) && (!ids || ids.includes(r.id)));
+    if (q.SortOrder === 'Descending') hits.reverse();
+    const link = (o: number) => `${P}/return?Limit=${size}${q.SortOrder ? `&SortOrder=${q.SortOrder}` : ''}&Cursor=${Buffer.from(`r${o}`).toString('base64url')}`;
+    ok(res, op, { items: hits.slice(offset, offset + size).map(returnView), next: offset + size < hits.length ? link(offset + size) : null });
+  });
 
   app.use((req, res) => fail(res, `${req.method} ${req.path}`, 404, `No route ${req.method} ${req.path}`));
 
@@ -313,6 +424,10 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
     orders: () => {
       advance();
       return orders.map(orderView);
+    },
+    returns: () => {
+      advance();
+      return returns.map(returnView);
     },
     quantity: (sku, centreId) => {
       advance();
