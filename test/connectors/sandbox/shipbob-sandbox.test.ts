@@ -77,6 +77,16 @@ describe('ShipBob sandbox with the real ShipBob connector', () => {
     expect((await read())[0]).toMatchObject({ status: 'COMPLETED', lines: [{ sku: 'SKU-000002', quantity: 2, restock: true, graded: [{ condition: 'RESELLABLE', quantity: 2 }] }] });
     expect(sandbox.quantity('SKU-000002', 152)!.onHand).toBe(before + 2);
 
+    // Paging parameters it refuses, as ASP.NET problem details naming the parameter.
+    const get = async (path: string) => {
+      const res = await fetch(`${sandbox.baseUrl}/2026-01${path}`, { headers: { authorization: `Bearer ${sandbox.connection.credentials.accessToken}`, shipbob_channel_id: sandbox.connection.config.channelId } });
+      return { status: res.status, body: await res.json() as { errors?: Record<string, string[]> } };
+    };
+    expect(await get('/return?Limit=251')).toMatchObject({ status: 400, body: { errors: { Limit: ['Limit must be between 1 and 250.'] } } });
+    expect(await get('/return?Cursor=bm9wZQ')).toMatchObject({ status: 400, body: { errors: { Cursor: ['Invalid cursor.'] } } });
+    expect(await get('/inventory-level/locations?PageSize=0')).toMatchObject({ status: 400, body: { errors: { PageSize: ['PageSize must be between 1 and 250.'] } } });
+    expect((await get('/inventory-level?SearchBy=SKU-000002')).body).toMatchObject({ items: [expect.objectContaining({ sku: 'SKU-000002' })] });
+
     // What ShipBob refuses: an unknown centre, a reference longer than it keeps.
     await expect(conn.push('createReturn', { ...cmd, reference: 'RMA-8', externalLocationId: '999' })).rejects.toMatchObject({ status: 400 });
     await expect(conn.push('createReturn', { ...cmd, reference: 'R'.repeat(51) })).rejects.toMatchObject({ code: 'CONFIG' });

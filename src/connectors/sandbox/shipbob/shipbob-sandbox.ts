@@ -215,6 +215,22 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
     next();
   };
   const P = '/2026-01';
+  /** A page-size parameter (default 50, at most 250), or undefined once the 400 is sent. */
+  const sizeParam = (res: Response, op: string, value: string | undefined, name: 'Limit' | 'PageSize'): number | undefined => {
+    const size = value === undefined ? 50 : Number(value);
+    if (Number.isInteger(size) && size >= 1 && size <= 250) return size;
+    fail(res, op, 400, 'size', { [name]: [`${name} must be between 1 and 250.`] });
+    return undefined;
+  };
+  /** An opaque cursor (`<tag><offset>`, base64url) as its offset, 0 when absent, or undefined once the 400 is sent. */
+  const cursorParam = (res: Response, op: string, value: string | undefined, tag: string): number | undefined => {
+    if (value === undefined) return 0;
+    const m = new RegExp(`^${tag}(\\d+)$`).exec(Buffer.from(value, 'base64url').toString('utf8'));
+    if (m) return Number(m[1]);
+    fail(res, op, 400, 'cursor', { Cursor: ['Invalid cursor.'] });
+    return undefined;
+  };
+  const cursorOf = (tag: string, offset: number) => Buffer.from(`${tag}${offset}`).toString('base64url');
 
   app.get(`${P}/channel`, guard('GET /channel'), (_req, res) => ok(res, 'GET /channel', { items: [{ id: channelId, name: 'Switchyard', application_name: 'SMA', scopes: ['orders_read', 'orders_write', 'inventory_read', 'fulfillments_read', 'returns_read', 'locations_read'] }], next: null }));
   app.get(`${P}/location`, guard('GET /location'), (_req, res) => ok(res, 'GET /location', centres.map((c) => ({
@@ -257,9 +273,9 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
     const op = 'GET /order';
     const q = req.query as Record<string, string | undefined>;
     const page = q.Page === undefined ? 1 : Number(q.Page);
-    const size = q.Limit === undefined ? 50 : Number(q.Limit);
     if (!Number.isInteger(page) || page < 1) return fail(res, op, 400, 'page', { Page: ['Page must be 1 or more.'] });
-    if (!Number.isInteger(size) || size < 1 || size > 250) return fail(res, op, 400, 'limit', { Limit: ['Limit must be between 1 and 250.'] });
+    const size = sizeParam(res, op, q.Limit, 'Limit');
+    if (size === undefined) return;
     const time = (v?: string) => (v === undefined ? undefined : Date.parse(v));
     const from = time(q.LastUpdateStartDate);
     const to = time(q.LastUpdateEndDate);
@@ -313,14 +329,9 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
   app.get(`${P}/inventory-level/locations`, guard('GET /inventory-level/locations'), (req, res) => {
     const op = 'GET /inventory-level/locations';
     const q = req.query as Record<string, string | undefined>;
-    const size = q.PageSize === undefined ? 50 : Number(q.PageSize);
-    if (!Number.isInteger(size) || size < 1 || size > 250) return fail(res, op, 400, 'size', { PageSize: ['PageSize must be between 1 and 250.'] });
-    let offset = 0;
-    if (q.Cursor !== undefined) {
-      const c = /^c(\d+)$/.exec(Buffer.from(q.Cursor, 'base64url').toString('utf8'));
-      if (!c) return fail(res, op, 400, 'cursor', { Cursor: ['Invalid cursor.'] });
-      offset = Number(c[1]);
-    }
+    const size = sizeParam(res, op, q.PageSize, 'PageSize');
+    const offset = size === undefined ? undefined : cursorParam(res, op, q.Cursor, 'c');
+    if (size === undefined || offset === undefined) return;
     const held = [...items.values()].filter((it) => centres.some((c) => onHand.has(qk(it.sku, c.id))));
     const pageItems = held.slice(offset, offset + size).map((it) => ({
       inventory_id: it.id, sku: it.sku, name: it.name,
@@ -329,7 +340,7 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
         fulfillable_quantity: Math.max(0, fulfillable(it.sku, c.id)), awaiting_quantity: 0, internal_transfer_quantity: 0,
       })),
     }));
-    const link = (o: number) => `${P}/inventory-level/locations?PageSize=${size}&Cursor=${Buffer.from(`c${o}`).toString('base64url')}`;
+    const link = (o: number) => `${P}/inventory-level/locations?PageSize=${size}&Cursor=${cursorOf('c', o)}`;
     ok(res, op, { first: link(0), items: pageItems, next: offset + size < held.length ? link(offset + size) : null, prev: offset > 0 ? link(Math.max(0, offset - size)) : null, last: link(Math.max(0, Math.floor((held.length - 1) / size) * size)) });
   });
 
@@ -337,8 +348,8 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
   app.get(`${P}/inventory-level`, guard('GET /inventory-level'), (req, res) => {
     const op = 'GET /inventory-level';
     const q = req.query as Record<string, string | undefined>;
-    const size = q.PageSize === undefined ? 50 : Number(q.PageSize);
-    if (!Number.isInteger(size) || size < 1 || size > 250) return fail(res, op, 400, 'size', { PageSize: ['PageSize must be between 1 and 250.'] });
+    const size = sizeParam(res, op, q.PageSize, 'PageSize');
+    if (size === undefined) return;
     const term = q.SearchBy?.toLowerCase();
     const ids = q.InventoryIds?.split(',').map(Number);
     const hits = [...items.values()].filter((it) => (!term || it.sku.toLowerCase().includes(term) || it.name.toLowerCase().includes(term)) && (!ids || ids.includes(it.id)));
@@ -395,19 +406,14 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
   app.get(`${P}/return`, guard('GET /return', true), (req, res) => {
     const op = 'GET /return';
     const q = req.query as Record<string, string | undefined>;
-    const size = q.Limit === undefined ? 50 : Number(q.Limit);
-    if (!Number.isInteger(size) || size < 1 || size > 250) return fail(res, op, 400, 'limit', { Limit: ['Limit must be between 1 and 250.'] });
-    let offset = 0;
-    if (q.Cursor !== undefined) {
-      const c = /^r(\d+)$/.exec(Buffer.from(q.Cursor, 'base64url').toString('utf8'));
-      if (!c) return fail(res, op, 400, 'cursor', { Cursor: ['Invalid cursor.'] });
-      offset = Number(c[1]);
-    }
+    const size = sizeParam(res, op, q.Limit, 'Limit');
+    const offset = size === undefined ? undefined : cursorParam(res, op, q.Cursor, 'r');
+    if (size === undefined || offset === undefined) return;
     const refs = q.ReferenceIds?.split(',');
     const ids = q.Ids?.split(',').map(Number);
     const hits = returns.filter((r) => (!refs || refs.includes(r.referenceId)) && (!ids || ids.includes(r.id)));
     if (q.SortOrder === 'Descending') hits.reverse();
-    const link = (o: number) => `${P}/return?Limit=${size}${q.SortOrder ? `&SortOrder=${q.SortOrder}` : ''}&Cursor=${Buffer.from(`r${o}`).toString('base64url')}`;
+    const link = (o: number) => `${P}/return?Limit=${size}${q.SortOrder ? `&SortOrder=${q.SortOrder}` : ''}&Cursor=${cursorOf('r', o)}`;
     ok(res, op, { items: hits.slice(offset, offset + size).map(returnView), next: offset + size < hits.length ? link(offset + size) : null });
   });
 
