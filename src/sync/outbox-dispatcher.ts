@@ -75,13 +75,20 @@ export class OutboxDispatcher {
   /** Turns dirty stock items into one `stock.push` event per channel that publishes them (same transaction). */
   async coalesceStock(): Promise<number> {
     return this.ds.transaction(async (em) => {
+      const channels = await rows<ConnectionView>(em, `SELECT id, settings FROM connection WHERE enabled AND settings ? 'pushStock'`);
+      if (!channels.length) {
+        // Nobody publishes stock: the marks are dropped without reading them (a bulk load marks every row it wrote,
+        // and reading 2,000 of them a second back into the hub kept the database busy for minutes for nothing).
+        await rows(em, `DELETE FROM stock_push_dirty WHERE (product_id, location_id) IN
+                          (SELECT product_id, location_id FROM stock_push_dirty LIMIT 50000 FOR UPDATE SKIP LOCKED)`);
+        return 0;
+      }
       const dirty = await rows<{ sku: string; code: string }>(em,
         `WITH d AS (DELETE FROM stock_push_dirty WHERE (product_id, location_id) IN
                       (SELECT product_id, location_id FROM stock_push_dirty ORDER BY marked_at LIMIT 2000 FOR UPDATE SKIP LOCKED)
                     RETURNING product_id, location_id)
          SELECT p.sku, l.code FROM d JOIN product p ON p.id = d.product_id JOIN location l ON l.id = d.location_id`);
       if (!dirty.length) return 0;
-      const channels = await rows<ConnectionView>(em, `SELECT id, settings FROM connection WHERE enabled AND settings ? 'pushStock'`);
       let events = 0;
       for (const c of channels) {
         const items = new Map<string, { sku: string; externalLocationId: string }>();

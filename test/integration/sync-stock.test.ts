@@ -41,7 +41,11 @@ afterEach(() => {
 });
 
 test('stock goes out to the channel when ATP changes: coalesced per channel, read at send time, not resent when unchanged', async () => {
-  await t.services.sync.outbox.drain(); // earlier stock changes: no channel publishes stock yet, so they only clear
+  // Earlier stock changes while no channel publishes stock: their marks are only cleared, nothing is queued.
+  expect(await count(t.db.dataSource, 'stock_push_dirty')).toBeGreaterThan(0);
+  await t.services.sync.outbox.drain();
+  expect(await count(t.db.dataSource, 'stock_push_dirty')).toBe(0);
+  expect(await count(t.db.dataSource, `outbox_event WHERE topic = 'stock.push'`)).toBe(0);
   const c = await t.services.connections.create({
     name: 'mage-push', kind: 'magento', config: { storeUrl: HOST, pageSize: 100 }, credentials: oauth,
     settings: { pushStock: [{ externalLocationId: 'berlin', locationCodes: ['WH-A'] }, { externalLocationId: 'everywhere' }] },
