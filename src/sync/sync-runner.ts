@@ -37,8 +37,8 @@ export interface RunSummary extends Tally {
  * records, the cursor and the run's counters commit in ONE transaction per vendor page, so a crash at any point
  * resumes exactly after the last committed page (DESIGN §4: a cursor never moves past uncommitted data). Stock
  * levels and 3PL return orders go through their own services' transactions first (idempotent: absolute counts,
- * cumulative return states), then the cursor commits. A run holds a session advisory lock on (connection, stream): runs never overlap, on any number
- * of hub instances, and a crashed holder's lock dies with its database session.
+ * cumulative return states), then the cursor commits. A run holds a session advisory lock on (connection, stream):
+ * runs never overlap, on any number of hub instances, and a crashed holder's lock dies with its database session.
  */
 export class SyncRunner {
   constructor(private readonly ds: DataSource, private readonly connections: ConnectionService, private readonly lander: RecordLander,
