@@ -115,6 +115,26 @@ describe('a page of orders lands together', () => {
     expect(a.reserved + b.reserved).toBeGreaterThanOrEqual(4);
     await assertStockInvariants(t.db.dataSource);
   });
+  test('each order keeps its own routing decision, whole, even with text beyond ASCII in it', async () => {
+    // The page's decisions travel together as one buffer cut at byte offsets: a multi-byte name would shift every
+    // decision after it if the offsets counted characters.
+    const name = 'Entrepôts d’abord — 倉庫 📦';
+    await s.ruleSets.saveDraft({ id: 'page-unicode', name, rankers: [{ type: 'distance', weight: 1 }] }, 'ops');
+    await s.ruleSets.publish('page-unicode', 1, 'ops');
+    try {
+      const c = await connection('page-decisions');
+      nock(HOST).post(GQL).reply(200, page(['6001', '6002', '6003'].map((id) => order(id, [['A', 1]]))));
+      expect(await s.sync.runner.run(c.id, { stream: 'orders', trigger: 'MANUAL' })).toMatchObject({ status: 'SUCCEEDED', created: 3 });
+      const decisions = await q(`SELECT o.id, d.decision FROM orders o JOIN routing_decision d ON d.order_id = o.id WHERE o.channel = 'page-decisions'`);
+      expect(decisions).toHaveLength(3);
+      for (const { id, decision } of decisions) {
+        expect(decision).toMatchObject({ orderId: id, status: 'ROUTED', trace: { ruleSetId: 'page-unicode', ruleSetName: name } });
+        expect(decision.shipments).toEqual([expect.objectContaining({ lines: [{ sku: 'A', quantity: 1 }] })]);
+      }
+    } finally {
+      await q(`UPDATE routing_rule_set SET status = 'RETIRED' WHERE id = 'page-unicode'`);
+    }
+  });
 });
 
 describe('an order of the page that loses a reservation race', () => {
