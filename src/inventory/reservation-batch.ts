@@ -40,7 +40,7 @@ export class ReservationBatch {
         JOIN stock_level s ON s.product_id = v.p AND s.location_id = v.l
         JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
        ORDER BY s.product_id, s.location_id FOR UPDATE OF s`,
-    [[...unique.values()].map((i) => i.productId), [...unique.values()].map((i) => i.locationId)]) : [];
+    [[...unique.values()].map((i) => i.productId), [...unique.values()].map((i) => i.locationId)], { prepare: true }) : [];
     return new ReservationBatch(new Map(locked.map((b) => [itemKey(b.product_id, b.location_id), b])));
   }
 
@@ -99,7 +99,7 @@ export class ReservationBatch {
       ev AS (INSERT INTO hub_event_outbox (events) VALUES ($10::json))
       SELECT count(*)::int AS updated FROM upd`,
     [t.map((x) => x.line.productId), t.map((x) => x.line.locationId), t.map((x) => x.line.quantity), t.map((x) => x.id), t.map((x) => x.orderId),
-      t.map((x) => x.line.fulfillmentOrderLineId), t.map((x) => x.balance.on_hand), t.map((x) => x.reservedAfter), actor, JSON.stringify(events)]);
+      t.map((x) => x.line.fulfillmentOrderLineId), t.map((x) => x.balance.on_hand), t.map((x) => x.reservedAfter), actor, JSON.stringify(events)], { prepare: true });
     // The rows were locked and checked before: a refused update here means a bug, and the statement wrote nothing
     // useful — fail the transaction rather than leave reservations without their balance.
     if (updated !== new Set(t.map((x) => itemKey(x.line.productId, x.line.locationId))).size) {

@@ -79,7 +79,7 @@ export class OrderIntake {
     const known = new Set((await rows<{ external_id: string }>(em,
       // Known in any way (an order, or a fulfilment order the hub pushed to this connection): landed alone.
       `SELECT external_id FROM external_ref WHERE connection_id = $1 AND entity_type IN ('ORDER', 'FULFILLMENT_ORDER') AND external_id = ANY($2)`,
-      [src.connectionId, [...seen.keys()]])).map((r) => r.external_id));
+      [src.connectionId, [...seen.keys()]], { prepare: true })).map((r) => r.external_id));
     const fresh: { index: number; order: CanonicalOrder; input: PlaceOrderData }[] = [];
     for (const [index, o] of records.entries()) {
       if (typeof o?.externalId !== 'string' || seen.get(o.externalId) !== 1 || known.has(o.externalId)) continue;
@@ -106,7 +106,7 @@ export class OrderIntake {
         INSERT INTO external_ref (connection_id, entity_type, external_id, internal_id, source_updated_at)
         SELECT $1, 'ORDER', v.external_id, v.internal_id, v.source_updated_at FROM unnest($2::text[], $3::uuid[], $4::timestamptz[]) AS v(external_id, internal_id, source_updated_at)
         ON CONFLICT (connection_id, entity_type, external_id) DO UPDATE SET source_updated_at = EXCLUDED.source_updated_at, internal_id = EXCLUDED.internal_id, updated_at = now()`,
-      [src.connectionId, remembered.map((r) => r.order.externalId), remembered.map((r) => r.orderId), remembered.map((r) => r.order.updatedAt)]);
+      [src.connectionId, remembered.map((r) => r.order.externalId), remembered.map((r) => r.orderId), remembered.map((r) => r.order.updatedAt)], { prepare: true });
     }
     return out;
   }

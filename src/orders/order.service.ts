@@ -128,11 +128,11 @@ export class OrderService {
    */
   private async resolveOrderInputs(em: EntityManager, inputs: PlaceOrderData[]): Promise<(ResolvedInput | DomainError)[]> {
     const skus = [...new Set(inputs.flatMap((input) => input.lines.map((l) => l.sku)))];
-    const products = skus.length ? await sql<{ id: string; sku: string; active: boolean }>(em, `SELECT id, sku, active FROM product WHERE sku = ANY($1)`, [skus]) : [];
+    const products = skus.length ? await sql<{ id: string; sku: string; active: boolean }>(em, `SELECT id, sku, active FROM product WHERE sku = ANY($1)`, [skus], { prepare: true }) : [];
     const bySku = new Map(products.map((p) => [p.sku, p]));
     const codes = [...new Set(inputs.filter((i) => (i.method ?? FulfillmentMethod.SHIP) !== FulfillmentMethod.SHIP).map((i) => i.pickupLocationCode!))];
     const locations = codes.length ? await sql<{ id: string; code: string; active: boolean; capabilities: string[] }>(em,
-      `SELECT id, code, active, capabilities FROM location WHERE code = ANY($1)`, [codes]) : [];
+      `SELECT id, code, active, capabilities FROM location WHERE code = ANY($1)`, [codes], { prepare: true }) : [];
     const byCode = new Map(locations.map((l) => [l.code, l]));
     return inputs.map((input) => {
       const productIds = new Map<string, string>();
@@ -211,16 +211,26 @@ export class OrderService {
     // Grants first (the page's stock rows locked once, in lock order), so that each order is written once, with
     // the status it ends in. An order that no longer fits lost a race since the snapshot: re-planned below.
     const page = pagePlanning ? await this.grantPage(em, pending, plans) : undefined;
+    // The orders and their lines in one statement; the lines of an order a concurrent insert beat are not written.
+    const lines = pending.flatMap((p) => p.lines);
     const inserted = new Set((await sql<{ id: string }>(em, `
-      INSERT INTO orders (id, connection_id, channel, external_id, status, method, pickup_location_id, customer_name, customer_email,
-        customer_phone, ship_to, tags, attributes, currency, total_amount, placed_at, version)
-      SELECT v.id, v.connection_id, v.channel, v.external_id, v.status, v.method, v.pickup_location_id, v.customer_name, v.customer_email,
-             v.customer_phone, v.ship_to, ARRAY(SELECT json_array_elements_text(v.tags)), v.attributes, v.currency, v.total_amount, v.placed_at, v.version
-        FROM json_to_recordset($1::json) AS v(n int, id uuid, connection_id uuid, channel text, external_id text, status text, method text,
-             pickup_location_id uuid, customer_name text, customer_email text, customer_phone text, ship_to jsonb, tags json, attributes jsonb,
-             currency text, total_amount numeric, placed_at timestamptz, version int)
-       ORDER BY v.n
-      ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`,
+      WITH o AS (
+        INSERT INTO orders (id, connection_id, channel, external_id, status, method, pickup_location_id, customer_name, customer_email,
+          customer_phone, ship_to, tags, attributes, currency, total_amount, placed_at, version)
+        SELECT v.id, v.connection_id, v.channel, v.external_id, v.status, v.method, v.pickup_location_id, v.customer_name, v.customer_email,
+               v.customer_phone, v.ship_to, ARRAY(SELECT json_array_elements_text(v.tags)), v.attributes, v.currency, v.total_amount, v.placed_at, v.version
+          FROM json_to_recordset($1::json) AS v(n int, id uuid, connection_id uuid, channel text, external_id text, status text, method text,
+               pickup_location_id uuid, customer_name text, customer_email text, customer_phone text, ship_to jsonb, tags json, attributes jsonb,
+               currency text, total_amount numeric, placed_at timestamptz, version int)
+         ORDER BY v.n
+        ON CONFLICT (channel, external_id) DO NOTHING RETURNING id),
+      l AS (
+        INSERT INTO order_line (id, order_id, line_no, product_id, sku, quantity, unit_price, external_id)
+        SELECT v.id, v.order_id, v.line_no, v.product_id, v.sku, v.quantity, v.unit_price, v.external_id
+          FROM json_to_recordset($2::json) AS v(n int, id uuid, order_id uuid, line_no int, product_id uuid, sku text, quantity int, unit_price numeric, external_id text)
+          JOIN o ON o.id = v.order_id
+         ORDER BY v.n)
+      SELECT id FROM o`,
     [recordset(pending, ({ input: i, order: o }) => {
       // Placed and allocated in one step counts as two versions, as placing then allocating does on the single path.
       const status = page?.statuses.get(o.id);
@@ -230,7 +240,8 @@ export class OrderService {
         ship_to: i.shipTo ?? null, tags: o.tags, attributes: o.attributes, currency: o.currency, total_amount: o.totalAmount, placed_at: o.placedAt,
         version: status ? 2 : 1,
       };
-    })])).map((r) => r.id));
+    }), recordset(lines, (l) => ({ id: l.id, order_id: l.orderId, line_no: l.lineNo, product_id: l.productId, sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice, external_id: l.externalId }))],
+    { prepare: true })).map((r) => r.id));
     const raced = pending.filter((p) => !inserted.has(p.order.id));
     if (raced.length) {
       // A concurrent placeOrder with the same external id won: that order stands, as in placeOrderIn.
@@ -242,14 +253,6 @@ export class OrderService {
       pending = pending.filter((p) => inserted.has(p.order.id));
     }
     if (!pending.length) return results;
-
-    const lines = pending.flatMap((p) => p.lines);
-    await sql(em, `
-      INSERT INTO order_line (id, order_id, line_no, product_id, sku, quantity, unit_price, external_id)
-      SELECT v.id, v.order_id, v.line_no, v.product_id, v.sku, v.quantity, v.unit_price, v.external_id
-        FROM json_to_recordset($1::json) AS v(n int, id uuid, order_id uuid, line_no int, product_id uuid, sku text, quantity int, unit_price numeric, external_id text)
-       ORDER BY v.n`,
-    [recordset(lines, (l) => ({ id: l.id, order_id: l.orderId, line_no: l.lineNo, product_id: l.productId, sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice, external_id: l.externalId }))]);
 
     const events: HubEvent[] = [];
     const transitions: TransitionRow[] = [];
@@ -267,7 +270,7 @@ export class OrderService {
           SELECT v.id, v.fo_id, v.order_line_id, v.product_id, v.sku, v.quantity
             FROM json_to_recordset($2::json) AS v(n int, id uuid, fo_id uuid, order_line_id uuid, product_id uuid, sku text, quantity int) ORDER BY v.n`,
         [recordset(fos, (f) => ({ id: f.id, order_id: f.orderId, location_id: f.locationId, method: f.method })),
-          recordset(fos.flatMap((f) => f.lines.map((l) => ({ ...l, foId: f.id }))), (l) => ({ id: l.id, fo_id: l.foId, order_line_id: l.orderLineId, product_id: l.productId, sku: l.sku, quantity: l.quantity }))]);
+          recordset(fos.flatMap((f) => f.lines.map((l) => ({ ...l, foId: f.id }))), (l) => ({ id: l.id, fo_id: l.foId, order_line_id: l.orderLineId, product_id: l.productId, sku: l.sku, quantity: l.quantity }))], { prepare: true });
       }
       await page.batch.write(em, actor, written); // its stock events go through the outbox
       for (const p of pending) {
@@ -305,7 +308,7 @@ export class OrderService {
       recordset(transitions, (r) => ({ order_id: r.orderId, fo_id: r.foId, from_status: r.from, to_status: r.to, reason: r.reason })), actor,
       NOTIFY_CHANNEL, JSON.stringify(events),
       decisions.map(({ plan }) => plan.decision.trace.ruleSetId), decisions.map(({ plan }) => plan.decision.trace.ruleSetVersion),
-      decisions.map(({ plan }) => plan.decision.status), packed.bytes, packed.starts, packed.lengths]);
+      decisions.map(({ plan }) => plan.decision.status), packed.bytes, packed.starts, packed.lengths], { prepare: true });
 
     for (const p of losers) {
       if (!this.planner) {

@@ -59,12 +59,12 @@ export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetSe
         SELECT sum(d.orders) AS orders, sum(d.lines) AS lines FROM location_day_use d
          WHERE d.location_id = l.id AND d.day = ($1::timestamptz AT TIME ZONE l.time_zone)::date
       ) u ON true
-     WHERE l.active`, [now]),
+     WHERE l.active`, [now], { prepare: true }),
     () => rows<{ sku: string; locationCode: string; available: number }>(em, `
     SELECT p.sku, l.code AS "locationCode", s.on_hand - s.reserved - s.safety_stock AS available
       FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
-     WHERE p.sku = ANY($1) AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus]),
-    () => rows<{ sku: string; tags: string[]; weight_grams: number | null; active: boolean }>(em, `SELECT sku, tags, weight_grams, active FROM product WHERE sku = ANY($1)`, [skus]),
+     WHERE p.sku = ANY($1) AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus], { prepare: true }),
+    () => rows<{ sku: string; tags: string[]; weight_grams: number | null; active: boolean }>(em, `SELECT sku, tags, weight_grams, active FROM product WHERE sku = ANY($1)`, [skus], { prepare: true }),
   ]);
   const atp = atpFromRows(atpRows);
   const network: RoutingNetwork = {

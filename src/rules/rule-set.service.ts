@@ -62,7 +62,7 @@ export class RuleSetService {
 
   /** The rule set routing applies at `now`. */
   async active(em: EntityManager, now: Date): Promise<RuleSet> {
-    const published = await rows<{ definition: RuleSet }>(em, `SELECT definition FROM routing_rule_set WHERE status = 'PUBLISHED'`);
+    const published = await rows<{ definition: RuleSet }>(em, `SELECT definition FROM routing_rule_set WHERE status = 'PUBLISHED'`, [], { prepare: true });
     return selectRuleSet(published.map((p) => p.definition), now) ?? DEFAULT_RULE_SET;
   }
 }

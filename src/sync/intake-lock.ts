@@ -12,5 +12,5 @@ export async function lockOrderKeys(em: EntityManager, connectionId: string, ext
   const keys = [...new Set(externalIds)].sort();
   if (!keys.length) return;
   await rows(em, `SELECT pg_advisory_xact_lock(hashtext('order-intake:' || $1), hashtext(k)) FROM unnest($2::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n`,
-    [connectionId, keys]);
+    [connectionId, keys], { prepare: true });
 }

@@ -90,12 +90,14 @@ export class SyncRunner {
               } else if (kind === 'shipment') {
                 for (const rec of batch.records) await this.lander.landInTransaction(em, conn, opened.channel, kind, rec, t, 'SYNC', opts.stream);
               } else if (kind === 'ignored') t.skipped += batch.records.length;
-              await rows(em, `INSERT INTO sync_cursor (connection_id, stream, cursor) VALUES ($1,$2,$3)
-                               ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()`,
-                [conn.id, opts.stream, JSON.stringify(batch.state)]);
-              await rows(em, `UPDATE sync_run SET pages = pages + 1, created = created + $2, updated = updated + $3, skipped = skipped + $4, failed = failed + $5,
-                                errors = errors || $6::jsonb WHERE id = $1 RETURNING id`,
-                [run.id, t.created, t.updated, t.skipped, t.failed, JSON.stringify(t.errors.slice(0, 20))]);
+              // The cursor and the run's counters, with the page (one statement).
+              await rows(em, `
+                WITH cursor AS (
+                  INSERT INTO sync_cursor (connection_id, stream, cursor) VALUES ($7, $8, $9)
+                  ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now())
+                UPDATE sync_run SET pages = pages + 1, created = created + $2, updated = updated + $3, skipped = skipped + $4, failed = failed + $5,
+                       errors = errors || $6::jsonb WHERE id = $1 RETURNING id`,
+                [run.id, t.created, t.updated, t.skipped, t.failed, JSON.stringify(t.errors.slice(0, 20)), conn.id, opts.stream, JSON.stringify(batch.state)], { prepare: true });
             });
             pages++;
             records += batch.records.length;
