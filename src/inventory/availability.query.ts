@@ -84,25 +84,28 @@ export async function queryAvailability(ds: DataSource | EntityManager, q: Avail
   const capability = q.method ?? FulfillmentMethod.SHIP;
   const params: unknown[] = [q.skus, q.near?.latitude ?? null, q.near?.longitude ?? null, capability];
   if (q.asOf) params.push(q.asOf);
-  // `rank` (current read only): the location's place in (distance, code) order; the as-of read comes sorted.
-  type Row = { sku: string; code: string; type: string; on_hand: number; reserved: number; safety_stock: number; distance_km: number | null; rank?: number };
+  // One tuple per (SKU, location): sku, code, type, on hand, reserved, safety stock, distance, and (current read
+  // only) the location's place in (distance, code) order — the as-of read comes sorted. The current read asks for
+  // its rows as arrays: a thousand rows built as objects cost a sixth of the call.
+  type Row = [sku: string, code: string, type: string, onHand: number, reserved: number, safetyStock: number, distanceKm: number | null, rank?: number];
   const read = (): Promise<Row[]> => (pool && !q.asOf
-    ? pool.query<Row>({ name: 'inventory.availability', text: CURRENT_AVAILABILITY_SQL, values: params }).then((r) => r.rows)
-    : rows<Row>(em, q.asOf ? AS_OF_SQL : CURRENT_AVAILABILITY_SQL, params));
+    ? pool.query<Row>({ name: 'inventory.availability', text: CURRENT_AVAILABILITY_SQL, values: params, rowMode: 'array' }).then((r) => r.rows)
+    : rows<{ sku: string; code: string; type: string; on_hand: number; reserved: number; safety_stock: number; distance_km: number | null; rank?: number }>(
+      em, q.asOf ? AS_OF_SQL : CURRENT_AVAILABILITY_SQL, params)
+      .then((rs) => rs.map((r): Row => [r.sku, r.code, r.type, r.on_hand, r.reserved, r.safety_stock, r.distance_km, r.rank])));
   const [result, rules] = await Promise.all([
     read(),
     q.channel ? loadChannelRules(em, q.channel) : undefined,
   ]);
-  if (!q.asOf) result.sort((a, b) => a.rank! - b.rank!);
+  if (!q.asOf) result.sort((a, b) => a[7]! - b[7]!);
   const bySku = new Map<string, SkuAvailability>(q.skus.map((sku) => [sku, { sku, available: 0, locations: [] }]));
-  for (const r of result) {
-    if (q.near?.radiusKm != null && r.distance_km! > q.near.radiusKm) continue;
-    if (rules?.allocations && !rules.allocations.has(r.code)) continue;
-    const balance = { onHand: r.on_hand, reserved: r.reserved, safetyStock: r.safety_stock };
-    const available = locationAtp(balance, rules?.allocations?.get(r.code) ?? 0);
-    const entry = bySku.get(r.sku)!;
+  for (const [sku, code, type, onHand, reserved, safetyStock, distanceKm] of result) {
+    if (q.near?.radiusKm != null && distanceKm! > q.near.radiusKm) continue;
+    if (rules?.allocations && !rules.allocations.has(code)) continue;
+    const available = locationAtp({ onHand, reserved, safetyStock }, rules?.allocations?.get(code) ?? 0);
+    const entry = bySku.get(sku)!;
     entry.available += available;
-    entry.locations.push({ locationCode: r.code, locationType: r.type, onHand: r.on_hand, reserved: r.reserved, safetyStock: r.safety_stock, available, distanceKm: r.distance_km == null ? null : Math.round(r.distance_km * 10) / 10 });
+    entry.locations.push({ locationCode: code, locationType: type, onHand, reserved, safetyStock, available, distanceKm: distanceKm == null ? null : Math.round(distanceKm * 10) / 10 });
   }
   if (rules) {
     // The channel total holds back the channel's safety stock (same arithmetic as channelAtp, per SKU).
