@@ -4,8 +4,9 @@ import { FulfillmentMethod, LocationCapability, LocationType } from '../../src/m
 import { createTestHub, type TestHub } from '../support/test-hub';
 
 /**
- * The availability read is one prepared statement per pooled connection (its generic plan is used from the sixth
- * call on) that puts each SKU's locations in (distance, code) order by a rank computed per location. These check
+ * The availability read is two prepared statements per pooled connection (their generic plans are used from the
+ * sixth call on), run side by side: the locations in (distance, code) order, and the SKUs' stock rows, put in that
+ * order in JS. These check
  * the order and that every change of a location or a channel rule shows on the very next call, through the
  * prepared path and inside a transaction alike.
  */
