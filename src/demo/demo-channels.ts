@@ -30,6 +30,9 @@ interface DemoConnection {
 export async function startDemoChannels(services: Services, log: Logger, opts: { clock?: SandboxClock; skus?: number; firstPull?: boolean } = {}): Promise<{ sandboxes: SandboxHandle[]; stop(): Promise<void> }> {
   const { clock, skus } = opts;
   const started: SandboxHandle[] = [];
+  // The first pulls run in the background; stopping waits for them (a few pages), so a Ctrl-C in the first seconds
+  // does not pull the database away from under a page.
+  const pulls: Promise<void>[] = [];
   const connections: DemoConnection[] = [
     { name: 'demo-shopify', kind: 'shopify', start: () => startShopifySandbox({ seed: 42, clock, skus, backlog: 20, backlogHours: 2, ordersPerHour: 60, costAdmission: 'actual' }), schedules: { orders: '* * * * *' }, firstPull: ['orders'] },
     { name: 'demo-amazon', kind: 'amazon', start: () => startAmazonSandbox({ seed: 43, clock, skus, backlog: 10, backlogHours: 2, ordersPerHour: 20 }), schedules: { orders: '*/3 * * * *' }, firstPull: ['orders'] },
@@ -64,16 +67,23 @@ export async function startDemoChannels(services: Services, log: Logger, opts: {
       const existing = await services.connections.find(c.name);
       const connection = existing ? await services.connections.update(c.name, input) : await services.connections.create({ name: c.name, kind: c.kind, ...input });
       for (const stream of opts.firstPull === false ? [] : c.firstPull) {
-        services.sync.runner.run(connection.id, { stream, trigger: 'MANUAL' }).then(
+        pulls.push(services.sync.runner.run(connection.id, { stream, trigger: 'MANUAL' }).then(
           (run) => log.info({ connection: c.name, created: run.created, status: run.status }, 'demo channel pulled'),
           (err) => log.warn({ err, connection: c.name }, 'demo channel pull failed; the schedule will retry'),
-        );
+        ));
       }
     }
   } catch (err) {
+    await Promise.all(pulls);
     await Promise.all(started.map((s) => s.close()));
     throw err;
   }
   log.info({ connections: connections.map((c) => c.name) }, 'demo: sandbox Shopify, Amazon, Square (stores), ShipBob (3PL) and Odoo (ERP) are running');
-  return { sandboxes: started, stop: async () => { await Promise.all(started.map((s) => s.close())); } };
+  return {
+    sandboxes: started,
+    stop: async () => {
+      await Promise.all(pulls);
+      await Promise.all(started.map((s) => s.close()));
+    },
+  };
 }
