@@ -79,8 +79,10 @@ test(`${TOTAL_OPS} random operations at concurrency ${CONCURRENCY} keep ledger, 
     [5, async () => {
       const n = int(1, 3);
       const lines = [...new Set(Array.from({ length: n }, () => `${pick(SKUS)}|${pick(LOCATIONS)}`))].map((k) => ({ sku: k.split('|')[0], locationCode: k.split('|')[1], quantity: int(1, 3) }));
-      const res = await inv.reserveStock({ lines, ttlSeconds: rnd() < 0.3 ? 1 : undefined }, 'fuzz', { idempotencyKey: rnd() < 0.1 ? `res-${int(0, 200)}` : undefined });
-      live.push(res.reservations.map((r) => r.id));
+      const ttlSeconds = rnd() < 0.3 ? 1 : undefined;
+      const res = await inv.reserveStock({ lines, ttlSeconds }, 'fuzz', { idempotencyKey: rnd() < 0.1 ? `res-${int(0, 200)}` : undefined });
+      // Half the carts with a TTL are abandoned: nobody releases them, the expiry does.
+      if (!ttlSeconds || rnd() < 0.5) live.push(res.reservations.map((r) => r.id));
     }],
     [2, () => {
       const ids = live.length ? live.splice(Math.floor(rnd() * live.length), 1)[0] : undefined;
@@ -128,6 +130,13 @@ test(`${TOTAL_OPS} random operations at concurrency ${CONCURRENCY} keep ledger, 
        WHERE (SELECT coalesce(sum(on_hand_delta), 0) FROM stock_movement m WHERE m.reference = 'transfer:' || t.id)
              <> CASE WHEN t.status = 'IN_TRANSIT' THEN -t.quantity ELSE 0 END`);
     expect(transit.n).toBe(0);
+    // Reservations with a 1 s TTL must expire during the run, racing the other operations. A batch can end before
+    // any is due: then wait until the first one is, so that the next batch's expire operations find it (only until
+    // something has expired).
+    const [{ expired, dueInMs }] = await ds.query(`
+      SELECT (SELECT count(*) FROM reservation WHERE status = 'EXPIRED')::int AS expired,
+             (SELECT extract(epoch FROM min(expires_at) - now()) * 1000 FROM reservation WHERE status = 'ACTIVE' AND expires_at IS NOT NULL)::float8 AS "dueInMs"`);
+    if (expired === 0 && dueInMs !== null && done + BATCH < TOTAL_OPS) await new Promise((r) => setTimeout(r, Math.max(0, dueInMs) + 50));
   }
   // Every kind of operation both succeeded and was refused at some point: the run exercised contention.
   for (const [i] of operations.entries()) expect(counts[`op${i}:ok`]).toBeGreaterThan(0);
