@@ -292,7 +292,7 @@ export class OrderService {
     // Routing decisions, history and events of the page in one statement (NOTIFY is delivered at commit). The
     // decisions (a few kB of JSON each) travel as one binary parameter cut at byte offsets: as a text[] they were
     // escaped in Node and unescaped by the server, which cost more than storing them.
-    const packed = packTexts(decisions.map(({ plan }) => JSON.stringify(packDecision({ ...plan.decision, geocodePrecision: plan.geocodePrecision }))));
+    const packed = packTexts(decisions.map(({ plan }) => storedDecision(plan)));
     await sql(em, `
       WITH d AS (
         INSERT INTO routing_decision (order_id, rule_set_id, rule_set_version, status, excluded_locations, decision, actor)
@@ -661,7 +661,7 @@ export class OrderService {
                      SELECT $1, $2, $3, $4, coalesce(array_agg(code ORDER BY code) FILTER (WHERE code IS NOT NULL), '{}'), $6, $7
                        FROM location WHERE id = ANY($5::uuid[])`,
         [order.id, plan.decision.trace.ruleSetId, plan.decision.trace.ruleSetVersion, plan.decision.status, excludeLocationIds,
-          JSON.stringify(packDecision({ ...plan.decision, geocodePrecision: plan.geocodePrecision })), actor]);
+          storedDecision(plan), actor]);
       if (!plan.shipments.length) {
         if (canTransitionOrder(order.status, OS.BACKORDERED)) await this.setOrderStatus(em, order, OS.BACKORDERED, actor, 'no location can fulfil the order now');
         return;
@@ -792,6 +792,11 @@ function newPendingOrder(index: number, input: PlaceOrderData, resolved: Resolve
 }
 
 /** Rows for `json_to_recordset($n::json) AS v(n int, …)`: one JSON text, each row numbered `n` to keep its order. */
+/** A plan's routing decision as routing_decision.decision keeps it (see trace-store.ts), as JSON text. */
+function storedDecision(plan: AllocationPlan): string {
+  return JSON.stringify(packDecision({ ...plan.decision, geocodePrecision: plan.geocodePrecision }));
+}
+
 /** Texts as one UTF-8 buffer (sent as a binary parameter: no escaping either way) and each one's byte range in it. */
 function packTexts(texts: string[]): { bytes: Buffer; starts: number[]; lengths: number[] } {
   const buffers = texts.map((t) => Buffer.from(t, 'utf8'));
