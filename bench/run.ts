@@ -5,6 +5,8 @@
 // Benchmarks measure the hub as it is deployed: graphql-js's development-mode checks (~6 % of a GraphQL read) are
 // off under NODE_ENV=production. Set before any bench module (and graphql) is loaded; an explicit setting wins.
 process.env.NODE_ENV ??= 'production';
+// The hub's heap settings (src/heap-tuning.ts): benchmarks measure the hub as `npm start` runs it.
+import '../src/heap-tuning';
 
 const BENCHES: Record<string, () => Promise<{ run: () => unknown }>> = {
   'route-latency': () => import('./route-latency'),

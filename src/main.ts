@@ -1,3 +1,4 @@
+import './heap-tuning'; // first: before anything runs that V8 could learn allocation sites from
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
