@@ -62,6 +62,9 @@ export class OrderLine {
   @Field(() => Int) @Column({ type: 'int' }) quantity: number;
   @Field(() => String, { nullable: true, description: 'Decimal string.' }) @Column({ name: 'unit_price', type: 'numeric', nullable: true }) unitPrice: string | null;
   @Column({ name: 'external_id', type: 'text', nullable: true }) externalId: string | null;
+  @Field(() => Int, { description: 'Units shipped or handed over.' }) @Column({ name: 'shipped_quantity', type: 'int', default: 0 }) shippedQuantity: number;
+  @Field(() => Int, { description: 'Units the channel cancelled or refunded before they shipped; never fulfilled.' })
+  @Column({ name: 'cancelled_quantity', type: 'int', default: 0 }) cancelledQuantity: number;
 }
 
 /** Every status change of an order or one of its fulfilment orders, with who and why. */

@@ -52,14 +52,14 @@ export class OrderIntake {
       return 'skipped';
     }
     if (o.status === 'CANCELLED') {
-      // The channel cancelled it: no cancellation is pushed back to it (see the orders_cancel_outbox trigger).
-      await rows(em, `SELECT set_config('switchyard.sync_origin', $1, true)`, [src.connectionId]);
       const [cur] = await rows<{ status: string }>(em, `SELECT status FROM orders WHERE id = $1`, [ref.internal_id]);
       if (cur && cur.status !== 'CANCELLED') {
-        const rejected = await this.orders.cancelIn(em, ref.internal_id, `cancelled in ${src.channel}${o.cancelledAt ? ` at ${o.cancelledAt}` : ''}`, actor);
-        await rows(em, `SELECT set_config('switchyard.sync_origin', '', true)`);
+        const rejected = await asChannel(em, src, () => this.orders.cancelIn(em, ref.internal_id, `cancelled in ${src.channel}${o.cancelledAt ? ` at ${o.cancelledAt}` : ''}`, actor));
         if (rejected) throw new DomainError('INVALID_TRANSITION', `channel cancelled order ${o.externalId}, but the hub cannot: ${rejected.message}`);
       }
+    } else {
+      const takenBack = await unitsTakenBack(em, ref.internal_id, o);
+      if (takenBack.size) await asChannel(em, src, () => this.orders.cancelLinesIn(em, ref.internal_id, takenBack, `cancelled in ${src.channel}`, actor));
     }
     await this.remember(em, src.connectionId, o, ref.internal_id);
     return 'updated';
@@ -128,6 +128,49 @@ export class OrderIntake {
        ON CONFLICT (connection_id, entity_type, external_id) DO UPDATE SET source_updated_at = EXCLUDED.source_updated_at, internal_id = EXCLUDED.internal_id, updated_at = now()`,
       [connectionId, o.externalId, orderId, o.updatedAt]);
   }
+}
+
+/**
+ * Runs a change the channel itself reported: nothing of it is pushed back to that channel (the outbox triggers skip
+ * the connection named in `switchyard.sync_origin`), while other connections (the 3PL holding a fulfilment order)
+ * are still told.
+ */
+async function asChannel<T>(em: EntityManager, src: IntakeSource, fn: () => Promise<T>): Promise<T> {
+  await rows(em, `SELECT set_config('switchyard.sync_origin', $1, true)`, [src.connectionId]);
+  const result = await fn();
+  await rows(em, `SELECT set_config('switchyard.sync_origin', '', true)`);
+  return result;
+}
+
+/**
+ * Units of each hub line that the channel no longer wants (order line id → units), from the channel's cumulative
+ * view of its lines, so that a replayed or repeated update is a no-op:
+ * - removed: the channel keeps `quantity − quantityCancelled`; the hub plans `quantity − cancelled_quantity` (it
+ *   was created net of what was cancelled by then);
+ * - and, where the channel says what it still expects to be fulfilled, no more than the hub's unshipped units
+ *   exceed it. A Shopify refund may cover a unit already shipped and returned: the unit still owed must not be
+ *   cancelled for it. A shipment the channel has not heard of yet only delays a cancellation, never adds one.
+ * Lines the channel says nothing about (no `quantityCancelled`, or absent) are left alone; a line the channel grew
+ * (an order edit adding units) is not handled here.
+ */
+async function unitsTakenBack(em: EntityManager, orderId: string, o: CanonicalOrder): Promise<Map<string, number>> {
+  const told = (o.lines ?? []).filter((l) => l.quantityCancelled !== undefined && l.externalId);
+  if (!told.length) return new Map();
+  const lines = await rows<{ id: string; external_id: string; planned: number; unshipped: number }>(em,
+    `SELECT id, external_id, quantity - cancelled_quantity AS planned, quantity - cancelled_quantity - shipped_quantity AS unshipped
+       FROM order_line WHERE order_id = $1 AND external_id = ANY($2)`,
+    [orderId, told.map((l) => l.externalId)]);
+  const byExternalId = new Map(lines.map((l) => [l.external_id, l]));
+  const out = new Map<string, number>();
+  for (const l of told) {
+    const line = byExternalId.get(l.externalId);
+    if (!line) continue;
+    const removed = line.planned - Math.max(0, l.quantity - l.quantityCancelled!);
+    const owed = l.quantityFulfillable === undefined ? removed : line.unshipped - l.quantityFulfillable;
+    const n = Math.min(removed, owed);
+    if (n > 0) out.set(line.id, n);
+  }
+  return out;
 }
 
 /** Canonical → hub input. Pickup orders name their store by a `pickup-location:<vendor id>` tag (Square) or by shipTo. */

@@ -436,6 +436,71 @@ export class OrderService {
   }
 
   /**
+   * The channel took units back before they shipped (a refund or an edit of unfulfilled items), inside the caller's
+   * transaction: `units` maps order line id → units to cancel. Units not allocated yet go first. Beyond those, the
+   * least advanced open fulfilment orders holding the line are cancelled whole (their location is told through the
+   * outbox: no vendor edits a fulfilment order in place) and what they held beyond the cancelled units is routed
+   * again. Shipped units cannot be cancelled: they are counted in `notCancellable` (a refund of goods already sent
+   * is the returns' business). Once every unit is cancelled, the order is CANCELLED.
+   */
+  async cancelLinesIn(em: EntityManager, orderId: string, units: Map<string, number>, reason: string, actor: string): Promise<{ cancelled: number; notCancellable: number }> {
+    const order = await this.loadForUpdate(em, orderId);
+    const lines = await em.getRepository(OrderLine).find({ where: { orderId }, order: { lineNo: 'ASC' } });
+    const take = new Map<string, number>();
+    let notCancellable = 0;
+    for (const line of lines) {
+      const want = units.get(line.id) ?? 0;
+      if (want <= 0) continue;
+      const n = order.status === OS.CANCELLED ? 0 : Math.max(0, Math.min(want, line.quantity - line.cancelledQuantity - line.shippedQuantity));
+      notCancellable += want - n;
+      if (n > 0) take.set(line.id, n);
+    }
+    if (!take.size) return { cancelled: 0, notCancellable };
+
+    const unallocated = new Map((await this.openQuantities(em, order)).map((o) => [o.line.id, Math.max(0, o.quantity)]));
+    const fos = await em.getRepository(FulfillmentOrder).find({ where: { orderId }, lock: { mode: 'pessimistic_write' } });
+    const open = fos.filter((f) => OPEN_FULFILLMENT.includes(f.status)).sort((a, b) => OPEN_FULFILLMENT.indexOf(a.status) - OPEN_FULFILLMENT.indexOf(b.status));
+    const held = await sql<{ fulfillment_order_id: string; order_line_id: string; quantity: number }>(em,
+      `SELECT fulfillment_order_id, order_line_id, quantity FROM fulfillment_order_line WHERE fulfillment_order_id = ANY($1::uuid[])`, [open.map((f) => f.id)]);
+    const heldBy = (fo: FulfillmentOrder, lineId: string) => held.find((h) => h.fulfillment_order_id === fo.id && h.order_line_id === lineId)?.quantity ?? 0;
+    const cancelling: FulfillmentOrder[] = [];
+    for (const [lineId, n] of take) {
+      let need = n - (unallocated.get(lineId) ?? 0) - cancelling.reduce((sum, fo) => sum + heldBy(fo, lineId), 0);
+      for (const fo of open) {
+        if (need <= 0) break;
+        if (cancelling.includes(fo) || !heldBy(fo, lineId)) continue;
+        cancelling.push(fo);
+        need -= heldBy(fo, lineId);
+      }
+    }
+
+    await sql(em, `UPDATE order_line SET cancelled_quantity = cancelled_quantity + v.n FROM unnest($1::uuid[], $2::int[]) AS v(id, n) WHERE order_line.id = v.id`,
+      [[...take.keys()], [...take.values()]]);
+    const why = `${reason}: ${[...take].map(([id, n]) => `${n} × ${lines.find((l) => l.id === id)!.sku}`).join(', ')}`;
+    if (cancelling.length) {
+      await this.inventory.lockOrderProducts(em, orderId);
+      for (const fo of cancelling) {
+        await this.setFulfillmentStatus(em, fo, FO.CANCELLED, actor, why);
+        await this.inventory.release(em, { fulfillmentOrderId: fo.id }, actor);
+      }
+    }
+    const everyUnitCancelled = lines.every((l) => l.cancelledQuantity + (take.get(l.id) ?? 0) === l.quantity);
+    if (everyUnitCancelled) {
+      if (canTransitionOrder(order.status, OS.CANCELLED)) await this.setOrderStatus(em, order, OS.CANCELLED, actor, why);
+    } else {
+      // An order on hold is routed when the hold is released.
+      if (cancelling.length && order.status !== OS.ON_HOLD) await this.allocateOpenLines(em, order, actor, []);
+      const stillOpen = (await this.openQuantities(em, order)).some((o) => o.quantity > 0);
+      if (order.status === OS.BACKORDERED && !stillOpen && fos.some((f) => OPEN_FULFILLMENT.includes(f.status) && !cancelling.includes(f))) {
+        await this.setOrderStatus(em, order, OS.ALLOCATED, actor, why);
+      }
+      await this.syncOrderStatus(em, order, actor);
+    }
+    await this.touch(em, orderId);
+    return { cancelled: [...take.values()].reduce((a, b) => a + b, 0), notCancellable };
+  }
+
+  /**
    * Re-routes BACKORDERED orders for which stock has arrived (or been released) at an active location since their
    * last routing decision, oldest first. Several hub processes may run it at once: each order is claimed with
    * SKIP LOCKED. Returns how many orders were looked at again.
@@ -631,7 +696,7 @@ export class OrderService {
     await EventBus.emit(em, { type: 'orderUpdated', orderId, status: row.status, version: row.version });
   }
 
-  /** Quantities of each line not yet covered by a live fulfilment order. */
+  /** Quantities of each line neither cancelled nor covered by a live fulfilment order. */
   private async openQuantities(em: EntityManager, order: Order): Promise<{ line: OrderLine; quantity: number }[]> {
     const lines = await em.getRepository(OrderLine).find({ where: { orderId: order.id }, order: { lineNo: 'ASC' } });
     const covered: { order_line_id: string; qty: number }[] = await sql(em, 
@@ -641,7 +706,7 @@ export class OrderService {
       [order.id],
     );
     const byLine = new Map(covered.map((c) => [c.order_line_id, c.qty]));
-    return lines.map((line) => ({ line, quantity: line.quantity - (byLine.get(line.id) ?? 0) }));
+    return lines.map((line) => ({ line, quantity: line.quantity - line.cancelledQuantity - (byLine.get(line.id) ?? 0) }));
   }
 
   /**

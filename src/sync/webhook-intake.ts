@@ -191,7 +191,10 @@ export class WebhookIntake {
             if (e.order) await this.lander.landInTransaction(em, conn, opened.channel, 'order', { ...e.order, status: 'CANCELLED' } as CanonicalOrder, tally, 'WEBHOOK', 'orders');
             else tally[await this.intake.cancelByExternalId(em, { connectionId: conn.id, channel: opened.channel, locations: conn.settings.locations }, e.orderExternalId, e.at, e.reason, `sync:${conn.name}`)]++;
           } else if (e.type === 'shipment.upserted') await this.lander.landInTransaction(em, conn, opened.channel, 'shipment', e.shipment, tally, 'WEBHOOK', 'shipments');
-          else tally.skipped++; // a refund issued in the channel itself stays in the receipt: not landed (yet)
+          // A refund issued in the channel stays in the receipt. What it does to the order (units taken back before
+          // they shipped) reaches the hub as the order's own update (orders/updated, and the next poll), whose line
+          // totals are compared with the hub's: applying the refund's deltas as well would count them twice.
+          else tally.skipped++;
         }
         await rows(em, `UPDATE webhook_receipt SET status = $2, attempts = attempts + 1, last_error = $3, processed_at = now() WHERE id = $1 RETURNING id`,
           [receiptId, tally.failed ? 'QUARANTINED' : 'PROCESSED', tally.failed ? tally.errors.join('; ').slice(0, 2000) : null]);

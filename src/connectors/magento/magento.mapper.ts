@@ -100,6 +100,8 @@ export function mapMagentoOrder(raw: unknown): CanonicalOrder {
       };
       if (i.qty_canceled) line.quantityCancelled = int(i.qty_canceled, 'qty_canceled');
       if (i.qty_shipped) line.quantityFulfilled = int(i.qty_shipped, 'qty_shipped');
+      // Magento cancels only what has not shipped: the two never overlap.
+      line.quantityFulfillable = Math.max(0, line.quantity - (line.quantityCancelled ?? 0) - (line.quantityFulfilled ?? 0));
       if (i.name) line.title = i.name;
       return line;
     }),

@@ -31,6 +31,7 @@ export const canonicalOrderSchema = z.strictObject({
     z.strictObject({
       externalId, sku: z.string().min(1), quantity: z.number().int().nonnegative(),
       quantityCancelled: z.number().int().nonnegative().optional(), quantityFulfilled: z.number().int().nonnegative().optional(),
+      quantityFulfillable: z.number().int().nonnegative().optional(),
       unitPrice: money, title: z.string().optional(),
     }),
   ),

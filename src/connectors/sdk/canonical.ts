@@ -59,9 +59,14 @@ export interface CanonicalOrderLine {
   externalId: string;
   sku: string;
   quantity: number;
-  /** Quantity the channel already cancelled/refunded off this line, when known. */
+  /**
+   * Units the channel removed from this line (cancelled, or refunded), when known. With Shopify these may include
+   * units already fulfilled (a refund after a return); `quantityFulfillable` then says what is still to be sent.
+   */
   quantityCancelled?: number;
   quantityFulfilled?: number;
+  /** Units the channel still expects to be fulfilled: neither removed nor fulfilled, in its own arithmetic. */
+  quantityFulfillable?: number;
   unitPrice: Money;
   title?: string;
 }

@@ -65,6 +65,7 @@ export const gqlOrderSchema = z.object({
         title: z.string(),
         quantity: z.number().int(),
         currentQuantity: z.number().int(),
+        unfulfilledQuantity: z.number().int().optional(),
         originalUnitPriceSet: moneyBag,
       }),
     ),
@@ -134,6 +135,8 @@ export function mapGqlOrder(raw: unknown): CanonicalOrder {
         sku: skuOf(l.sku, lineId),
         quantity: l.quantity,
         quantityCancelled: l.quantity - l.currentQuantity,
+        // Shopify's fulfillable arithmetic, quantity − max(removed, fulfilled): a refund may cover fulfilled units.
+        ...(l.unfulfilledQuantity !== undefined ? { quantityFulfillable: Math.max(0, Math.min(l.currentQuantity, l.unfulfilledQuantity)) } : {}),
         unitPrice: money(l.originalUnitPriceSet.shopMoney.amount, 'unitPrice'),
         title: l.title,
       };
@@ -272,6 +275,7 @@ export function mapRestOrder(raw: unknown): CanonicalOrder {
         sku: skuOf(l.sku, lineId),
         quantity: l.quantity,
         quantityCancelled: l.quantity - (l.current_quantity ?? l.quantity),
+        ...(l.fulfillable_quantity !== undefined ? { quantityFulfillable: Math.max(0, l.fulfillable_quantity) } : {}),
         unitPrice: money(l.price_set?.shop_money.amount ?? l.price, 'price'),
         title: l.title,
       };

@@ -34,7 +34,7 @@ export const ORDER_FIELDS = `
  * (from the line-item cursor) before it is emitted.
  */
 export const ORDERS_PAGE_SIZE = 5;
-const LINE_ITEM_FIELDS = `id sku title quantity currentQuantity originalUnitPriceSet { ${MONEY} }`;
+const LINE_ITEM_FIELDS = `id sku title quantity currentQuantity unfulfilledQuantity originalUnitPriceSet { ${MONEY} }`;
 export const LINE_ITEMS_PER_ORDER = 50;
 export const FULFILLMENT_ORDERS_PER_ORDER = 5;
 

@@ -32,8 +32,8 @@ describe('payloads follow the 2.4.9 contract', () => {
       customer: { email: 'roni_cost@example.com', externalId: '1', name: 'Veronica Costello' },
       shipTo: { name: 'Veronica Costello', line1: 'Hauptstraße 1', line2: '2. OG', city: 'Berlin', region: 'BE', postalCode: '10115', country: 'DE', phone: '+49 30 1234567' },
       lines: [
-        { externalId: '71', sku: 'MH01-XS-Black', quantity: 2, unitPrice: '52.00', title: 'Chaz Kangeroo Hoodie' },
-        { externalId: '73', sku: '24-MB01', quantity: 1, unitPrice: '34.00', title: 'Joust Duffle Bag' },
+        { externalId: '71', sku: 'MH01-XS-Black', quantity: 2, quantityFulfillable: 2, unitPrice: '52.00', title: 'Chaz Kangeroo Hoodie' },
+        { externalId: '73', sku: '24-MB01', quantity: 1, quantityFulfillable: 1, unitPrice: '34.00', title: 'Joust Duffle Bag' },
       ],
     });
   });

@@ -52,6 +52,9 @@ export function restOrderToGql(o: Json): Json {
         title: l.title,
         quantity: l.quantity,
         currentQuantity: l.current_quantity ?? l.quantity,
+        // REST's fulfillable_quantity is quantity − max(removed, fulfilled), never above current_quantity: as
+        // unfulfilledQuantity it maps to the same units still owed (min(currentQuantity, unfulfilledQuantity)).
+        ...(l.fulfillable_quantity !== undefined ? { unfulfilledQuantity: l.fulfillable_quantity } : {}),
         originalUnitPriceSet: shopMoney(l.price_set, l.price),
       })),
     },

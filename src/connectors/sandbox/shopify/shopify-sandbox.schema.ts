@@ -91,7 +91,7 @@ type ShippingLine { title: String! }
 
 type LineItemConnection { edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }
 type LineItemEdge { cursor: String! node: LineItem! }
-type LineItem { id: ID! sku: String title: String! quantity: Int! currentQuantity: Int! originalUnitPriceSet: MoneyBag! }
+type LineItem { id: ID! sku: String title: String! quantity: Int! currentQuantity: Int! unfulfilledQuantity: Int! originalUnitPriceSet: MoneyBag! }
 
 type FulfillmentOrderConnection { edges: [FulfillmentOrderEdge!]! nodes: [FulfillmentOrder!]! pageInfo: PageInfo! }
 type FulfillmentOrderEdge { cursor: String! node: FulfillmentOrder! }

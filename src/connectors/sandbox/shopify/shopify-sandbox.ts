@@ -214,7 +214,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     const l = o.gen.lines[i];
     return {
       id: gid('LineItem', lineId(o.gen.seq, l.index)), sku: l.sku, title: l.title, quantity: l.quantity,
-      currentQuantity: l.quantity - o.cancelled[i], originalUnitPriceSet: money(l.unitPrice),
+      currentQuantity: l.quantity - o.cancelled[i], unfulfilledQuantity: l.quantity - o.shipped[i], originalUnitPriceSet: money(l.unitPrice),
     };
   }
 
