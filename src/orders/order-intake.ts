@@ -58,8 +58,12 @@ export class OrderIntake {
         if (rejected) throw new DomainError('INVALID_TRANSITION', `channel cancelled order ${o.externalId}, but the hub cannot: ${rejected.message}`);
       }
     } else {
-      const takenBack = await unitsTakenBack(em, ref.internal_id, o);
-      if (takenBack.size) await asChannel(em, src, () => this.orders.cancelLinesIn(em, ref.internal_id, takenBack, `cancelled in ${src.channel}`, actor));
+      const change = await lineChanges(em, ref.internal_id, o);
+      if (change.takenBack.size) await asChannel(em, src, () => this.orders.cancelLinesIn(em, ref.internal_id, change.takenBack, `cancelled in ${src.channel}`, actor));
+      if (change.newLines.length || change.more.size) {
+        const rejected = await this.orders.addUnitsIn(em, ref.internal_id, change.newLines, change.more, actor);
+        if (rejected) throw new DomainError('INVALID_TRANSITION', `${src.channel} added units to order ${o.externalId}, but the hub cannot: ${rejected.message}`);
+      }
     }
     await this.remember(em, src.connectionId, o, ref.internal_id);
     return 'updated';
@@ -143,34 +147,41 @@ async function asChannel<T>(em: EntityManager, src: IntakeSource, fn: () => Prom
 }
 
 /**
- * Units of each hub line that the channel no longer wants (order line id → units), from the channel's cumulative
- * view of its lines, so that a replayed or repeated update is a no-op:
- * - removed: the channel keeps `quantity − quantityCancelled`; the hub plans `quantity − cancelled_quantity` (it
- *   was created net of what was cancelled by then);
- * - and, where the channel says what it still expects to be fulfilled, no more than the hub's unshipped units
- *   exceed it. A Shopify refund may cover a unit already shipped and returned: the unit still owed must not be
- *   cancelled for it. A shipment the channel has not heard of yet only delays a cancellation, never adds one.
- * Lines the channel says nothing about (no `quantityCancelled`, or absent) are left alone; a line the channel grew
- * (an order edit adding units) is not handled here.
+ * How the channel's lines differ from the hub's, from the channel's cumulative view of them, so that a replayed or
+ * repeated update is a no-op. The channel wants `quantity − quantityCancelled` of a line; the hub plans
+ * `quantity − cancelled_quantity` (it was created net of what was cancelled by then).
+ * - takenBack (order line id → units): what the hub plans beyond what the channel wants; where the channel says what
+ *   it still expects to be fulfilled, no more than the hub's unshipped units exceed that. A Shopify refund may cover
+ *   a unit shipped and sent back: the unit still owed must not be cancelled for it. A shipment the channel has not
+ *   heard of yet only delays a cancellation, never adds one.
+ * - newLines, more (order line id → units): lines or units the channel added by an order edit.
+ * Lines the channel does not send are left alone.
  */
-async function unitsTakenBack(em: EntityManager, orderId: string, o: CanonicalOrder): Promise<Map<string, number>> {
-  const told = (o.lines ?? []).filter((l) => l.quantityCancelled !== undefined && l.externalId);
-  if (!told.length) return new Map();
+async function lineChanges(em: EntityManager, orderId: string, o: CanonicalOrder) {
+  const takenBack = new Map<string, number>();
+  const more = new Map<string, number>();
+  const newLines: { sku: string; quantity: number; unitPrice: string | null; externalId: string }[] = [];
+  const told = (o.lines ?? []).filter((l) => l.externalId);
+  if (!told.length) return { takenBack, more, newLines };
   const lines = await rows<{ id: string; external_id: string; planned: number; unshipped: number }>(em,
     `SELECT id, external_id, quantity - cancelled_quantity AS planned, quantity - cancelled_quantity - shipped_quantity AS unshipped
        FROM order_line WHERE order_id = $1 AND external_id = ANY($2)`,
     [orderId, told.map((l) => l.externalId)]);
   const byExternalId = new Map(lines.map((l) => [l.external_id, l]));
-  const out = new Map<string, number>();
   for (const l of told) {
     const line = byExternalId.get(l.externalId);
-    if (!line) continue;
-    const removed = line.planned - Math.max(0, l.quantity - l.quantityCancelled!);
-    const owed = l.quantityFulfillable === undefined ? removed : line.unshipped - l.quantityFulfillable;
-    const n = Math.min(removed, owed);
-    if (n > 0) out.set(line.id, n);
+    const wanted = Math.max(0, l.quantity - (l.quantityCancelled ?? 0));
+    if (!line) {
+      if (wanted > 0) newLines.push({ sku: l.sku, quantity: wanted, unitPrice: l.unitPrice ?? null, externalId: l.externalId });
+    } else if (wanted > line.planned) {
+      more.set(line.id, wanted - line.planned);
+    } else if (l.quantityCancelled !== undefined) {
+      const owed = l.quantityFulfillable === undefined ? Infinity : line.unshipped - l.quantityFulfillable;
+      const n = Math.min(line.planned - wanted, owed);
+      if (n > 0) takenBack.set(line.id, n);
+    }
   }
-  return out;
+  return { takenBack, more, newLines };
 }
 
 /** Canonical → hub input. Pickup orders name their store by a `pickup-location:<vendor id>` tag (Square) or by shipTo. */

@@ -127,9 +127,7 @@ export class OrderService {
    * order is refused with (the first unknown or discontinued SKU in line order, then the pickup location).
    */
   private async resolveOrderInputs(em: EntityManager, inputs: PlaceOrderData[]): Promise<(ResolvedInput | DomainError)[]> {
-    const skus = [...new Set(inputs.flatMap((input) => input.lines.map((l) => l.sku)))];
-    const products = skus.length ? await sql<{ id: string; sku: string; active: boolean }>(em, `SELECT id, sku, active FROM product WHERE sku = ANY($1)`, [skus], { prepare: true }) : [];
-    const bySku = new Map(products.map((p) => [p.sku, p]));
+    const bySku = await productsBySku(em, inputs.flatMap((input) => input.lines.map((l) => l.sku)));
     const codes = [...new Set(inputs.filter((i) => (i.method ?? FulfillmentMethod.SHIP) !== FulfillmentMethod.SHIP).map((i) => i.pickupLocationCode!))];
     const locations = codes.length ? await sql<{ id: string; code: string; active: boolean; capabilities: string[] }>(em,
       `SELECT id, code, active, capabilities FROM location WHERE code = ANY($1)`, [codes], { prepare: true }) : [];
@@ -137,10 +135,9 @@ export class OrderService {
     return inputs.map((input) => {
       const productIds = new Map<string, string>();
       for (const [i, l] of input.lines.entries()) {
-        const p = bySku.get(l.sku);
-        if (!p) return notFound('SKU', l.sku, `input.lines[${i}].sku`);
-        if (!p.active) return new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `input.lines[${i}].sku`);
-        productIds.set(l.sku, p.id);
+        const p = orderableProduct(bySku, l.sku, `input.lines[${i}].sku`);
+        if (p instanceof DomainError) return p;
+        productIds.set(l.sku, p);
       }
       const method = input.method ?? FulfillmentMethod.SHIP;
       if (method === FulfillmentMethod.SHIP) return { productIds, pickupLocationId: null };
@@ -501,6 +498,40 @@ export class OrderService {
   }
 
   /**
+   * The channel added units to an order it had already sent (an order edit: a new line, or more of a line), inside
+   * the caller's transaction; they are routed and reserved like the rest. Refused once nothing more can go with the
+   * order (shipped, delivered, ready for pickup, returned, cancelled). An unknown or discontinued SKU throws.
+   */
+  async addUnitsIn(em: EntityManager, orderId: string, newLines: { sku: string; quantity: number; unitPrice: string | null; externalId: string }[],
+    more: Map<string, number>, actor: string): Promise<TransitionRejected | null> {
+    const order = await this.loadForUpdate(em, orderId);
+    if (![OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED].includes(order.status)) {
+      return new TransitionRejected('Order', orderId, order.status, order.status, `units cannot be added to an order in ${order.status}`);
+    }
+    const bySku = await productsBySku(em, newLines.map((l) => l.sku));
+    const productIds = newLines.map((l, i) => {
+      const p = orderableProduct(bySku, l.sku, `lines[${i}].sku`);
+      if (p instanceof DomainError) throw p;
+      return p;
+    });
+    if (newLines.length) {
+      await sql(em, `INSERT INTO order_line (order_id, line_no, product_id, sku, quantity, unit_price, external_id)
+        SELECT $1, (SELECT coalesce(max(line_no), 0) FROM order_line WHERE order_id = $1) + v.n, v.product_id, v.sku, v.quantity, v.unit_price, v.external_id
+          FROM unnest($2::uuid[], $3::text[], $4::int[], $5::numeric[], $6::text[]) WITH ORDINALITY AS v(product_id, sku, quantity, unit_price, external_id, n)`,
+      [orderId, productIds, newLines.map((l) => l.sku), newLines.map((l) => l.quantity), newLines.map((l) => l.unitPrice), newLines.map((l) => l.externalId)]);
+    }
+    if (more.size) {
+      await sql(em, `UPDATE order_line SET quantity = quantity + v.n FROM unnest($1::uuid[], $2::int[]) AS v(id, n) WHERE order_line.id = v.id AND order_line.order_id = $3`,
+        [[...more.keys()], [...more.values()], orderId]);
+    }
+    // An order on hold is routed when the hold is released.
+    if (order.status !== OS.ON_HOLD) await this.allocateOpenLines(em, order, actor, []);
+    await this.syncOrderStatus(em, order, actor);
+    await this.touch(em, orderId);
+    return null;
+  }
+
+  /**
    * Re-routes BACKORDERED orders for which stock has arrived (or been released) at an active location since their
    * last routing decision, oldest first. Several hub processes may run it at once: each order is claimed with
    * SKIP LOCKED. Returns how many orders were looked at again.
@@ -819,6 +850,21 @@ export class OrderService {
   private async recordTransition(em: EntityManager, orderId: string, foId: string | null, from: string | null, to: string, actor: string, reason: string | null): Promise<void> {
     await em.getRepository(OrderTransition).insert({ orderId, fulfillmentOrderId: foId, fromStatus: from, toStatus: to, actor, reason });
   }
+}
+
+/** Products by SKU, for order lines. */
+async function productsBySku(em: EntityManager, skus: string[]): Promise<Map<string, { id: string; active: boolean }>> {
+  const unique = [...new Set(skus)];
+  const products = unique.length ? await sql<{ id: string; sku: string; active: boolean }>(em, `SELECT id, sku, active FROM product WHERE sku = ANY($1)`, [unique], { prepare: true }) : [];
+  return new Map(products.map((p) => [p.sku, p]));
+}
+
+/** The product id of a SKU that can be ordered, or the error an order line naming it is refused with. */
+function orderableProduct(bySku: Map<string, { id: string; active: boolean }>, sku: string, field: string): string | DomainError {
+  const p = bySku.get(sku);
+  if (!p) return notFound('SKU', sku, field);
+  if (!p.active) return new DomainError('NOT_ORDERABLE', `SKU "${sku}" is discontinued and cannot be ordered`, field);
+  return p.id;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

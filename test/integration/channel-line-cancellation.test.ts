@@ -88,7 +88,7 @@ test('units refunded before shipping are cancelled once: their fulfilment order 
   expect(again.lines).toEqual(after.lines);
   expect(again.fos).toEqual(after.fos);
   expect(again.reserved).toEqual(after.reserved);
-  expect(again.receipts).toEqual([{ status: 'PROCESSED', n: events }]);
+  expect(again.receipts).toEqual([{ status: 'PROCESSED', n: events }]); // every delivery so far
   await assertStockInvariants(t.db.dataSource);
 });
 
@@ -136,6 +136,29 @@ test('a refund for a unit shipped and sent back does not cancel the unit still o
   // The unit still owed is refunded too (fulfillable 0): now it is cancelled, and nothing is left to send.
   await deliver('orders/updated', 400, '2026-01-01T13:00:00Z', [{ id: 401, sku: 'D', quantity: 3, current: 1, fulfillable: 0 }]);
   expect(await state(400)).toMatchObject({ status: 'SHIPPED', lines: [{ sku: 'D', quantity: 3, cancelled: 1, shipped: 2 }] });
+  await assertStockInvariants(t.db.dataSource);
+});
+
+test('units the channel adds by an order edit are routed and reserved once; an order already shipped refuses them', async () => {
+  await deliver('orders/create', 500, '2026-01-01T10:00:00Z', [{ id: 501, sku: 'A', quantity: 1, current: 1 }]);
+  expect(await state(500)).toMatchObject({ status: 'ALLOCATED', reserved: { A: 1 } });
+  // The edit: one more A, and a new line of two B.
+  const edited: Line[] = [{ id: 501, sku: 'A', quantity: 2, current: 2 }, { id: 502, sku: 'B', quantity: 2, current: 2 }];
+  await deliver('orders/updated', 500, '2026-01-01T11:00:00Z', edited);
+  const after = await state(500);
+  expect(after).toMatchObject({ status: 'ALLOCATED', reserved: { A: 2, B: 2 },
+    lines: [{ sku: 'A', quantity: 2, cancelled: 0, shipped: 0 }, { sku: 'B', quantity: 2, cancelled: 0, shipped: 0 }] });
+  await deliver('orders/updated', 500, '2026-01-01T11:00:00Z', edited);
+  await deliver('orders/updated', 500, '2026-01-01T12:00:00Z', edited);
+  expect(await state(500)).toMatchObject({ lines: after.lines, fos: after.fos, reserved: after.reserved });
+
+  // Order 300 has shipped: more units cannot go with it, so the update is quarantined with the reason, not half-applied.
+  const shipped = await state(300);
+  await deliver('orders/updated', 300, '2026-01-01T14:00:00Z', [{ id: 301, sku: 'C', quantity: 5, current: 0, fulfillable: 0 }, { id: 302, sku: 'A', quantity: 1, current: 1 }]);
+  const refused = await state(300);
+  expect(refused).toMatchObject({ status: 'SHIPPED', lines: shipped.lines, fos: shipped.fos });
+  const [receipt] = await t.db.dataSource.query(`SELECT status, last_error FROM webhook_receipt ORDER BY received_at DESC, id DESC LIMIT 1`);
+  expect(receipt).toEqual({ status: 'QUARANTINED', last_error: expect.stringMatching(/added units to order 300, but the hub cannot: units cannot be added to an order in SHIPPED/) });
   await assertStockInvariants(t.db.dataSource);
 });
 
