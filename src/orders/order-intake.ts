@@ -84,6 +84,15 @@ export class OrderIntake {
       // Known in any way (an order, or a fulfilment order the hub pushed to this connection): landed alone.
       `SELECT external_id FROM external_ref WHERE connection_id = $1 AND entity_type IN ('ORDER', 'FULFILLMENT_ORDER') AND external_id = ANY($2)`,
       [src.connectionId, [...seen.keys()]], { prepare: true })).map((r) => r.external_id));
+    if (known.size) {
+      // The known orders land one by one after the new ones, each taking stock rows as it goes (a cancellation
+      // releases them). Their order rows are locked now, in one fixed order and before any stock row, as every
+      // order-service transaction locks its order before its stock: otherwise this page could hold stock that a
+      // shipment of order B waits for while it waits for order B, and one of the two would be aborted.
+      await rows(em, `SELECT o.id FROM external_ref r JOIN orders o ON o.id = r.internal_id
+        WHERE r.connection_id = $1 AND r.entity_type = 'ORDER' AND r.external_id = ANY($2) ORDER BY o.id FOR UPDATE OF o`,
+      [src.connectionId, [...known]], { prepare: true });
+    }
     const fresh: { index: number; order: CanonicalOrder; input: PlaceOrderData }[] = [];
     for (const [index, o] of records.entries()) {
       if (typeof o?.externalId !== 'string' || seen.get(o.externalId) !== 1 || known.has(o.externalId)) continue;

@@ -4,6 +4,7 @@
 // ../shared/fixtures/shopify/rest-2026-07/order-1.json, signed as Shopify signs its webhooks.
 import { hmacSha256 } from '../../src/connectors/sdk/webhooks';
 import { FulfillmentOrderStatus as FO } from '../../src/model/enums';
+import { TransitionRejected } from '../../src/orders/order.service';
 import { restOrders } from '../connectors/shopify/shopify-fixtures';
 import { assertStockInvariants, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
 
@@ -13,8 +14,9 @@ const base = restOrders('order-1.json')[0];
 
 let t: TestHub;
 let threePlId: string;
+const logs: string[] = [];
 beforeAll(async () => {
-  t = await createTestHub({ config: { masterKey: 'line-cancel-master-key-0123456789abcdefgh' } });
+  t = await createTestHub({ config: { masterKey: 'line-cancel-master-key-0123456789abcdefgh' }, logs });
   await seedSmallNetwork(t.services);
   await t.services.products.upsert({ sku: 'D', name: 'Product D' });
   for (const [sku, onHand] of [['A', 100], ['B', 100], ['C', 3], ['D', 2]] as const) await t.services.inventory.set({ sku, locationCode: 'WH-A', onHand }, 'test');
@@ -159,6 +161,51 @@ test('units the channel adds by an order edit are routed and reserved once; an o
   expect(refused).toMatchObject({ status: 'SHIPPED', lines: shipped.lines, fos: shipped.fos });
   const [receipt] = await t.db.dataSource.query(`SELECT status, last_error FROM webhook_receipt ORDER BY received_at DESC, id DESC LIMIT 1`);
   expect(receipt).toEqual({ status: 'QUARANTINED', last_error: expect.stringMatching(/added units to order 300, but the hub cannot: units cannot be added to an order in SHIPPED/) });
+  await assertStockInvariants(t.db.dataSource);
+});
+
+test('refunds racing the shipment of the same orders: each unit ends shipped or cancelled, never both, and the stock adds up', async () => {
+  const ids = Array.from({ length: 16 }, (_, i) => 600 + i);
+  const lines = (id: number, a: number): Line[] => [{ id: id * 10 + 1, sku: 'A', quantity: 2, current: a, fulfillable: a }, { id: id * 10 + 2, sku: 'B', quantity: 1, current: 1 }];
+  for (const id of ids) await deliver('orders/create', id, '2026-01-01T10:00:00Z', lines(id, 2));
+  const placed = await Promise.all(ids.map((id) => state(id)));
+  // The refunds of both A are queued; the warehouse ships every order at the same time as the queue lands them.
+  for (const id of ids) {
+    const body = JSON.stringify({ ...base, id, name: `#${id}`, updated_at: '2026-01-01T11:00:00Z', cancelled_at: null, closed_at: null, fulfillment_status: null,
+      line_items: lines(id, 0).map((l) => ({ ...base.line_items[0], id: l.id, sku: l.sku, quantity: l.quantity, current_quantity: l.current, fulfillable_quantity: l.fulfillable ?? l.current })) });
+    await t.services.sync.webhooks.receive(CHANNEL, { rawBody: Buffer.from(body),
+      headers: { 'x-shopify-topic': 'orders/updated', 'x-shopify-hmac-sha256': hmacSha256(SECRET, body).toString('base64'), 'x-shopify-event-id': `race-${id}` } });
+  }
+  // Every order packed; each is handed to the carrier at a random moment while the queue lands the refunds.
+  for (const p of placed) for (const to of [FO.ACCEPTED, FO.PICKED, FO.PACKED]) await t.services.orders.transitionFulfillment(p.fos[0].id, to, 'wh');
+  const ship = async (foId: string) => {
+    await new Promise((r) => setTimeout(r, Math.random() * 400));
+    const r = await t.services.orders.transitionFulfillment(foId, FO.SHIPPED, 'wh');
+    return r instanceof TransitionRejected ? 'stopped' : 'shipped'; // stopped: cancelled under it by the refund
+  };
+  const [, ...shipped] = await Promise.all([t.services.sync.queue.drain(), ...placed.map((p) => ship(p.fos[0].id))]);
+  for (let i = 0; i < 100 && (await t.db.dataSource.query(`SELECT 1 FROM webhook_receipt WHERE delivery_id LIKE 'race-%' AND status <> 'PROCESSED'`)).length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    await t.services.sync.queue.drain();
+  }
+  expect(await t.db.dataSource.query(`SELECT delivery_id, status, last_error FROM webhook_receipt WHERE delivery_id LIKE 'race-%' AND status <> 'PROCESSED'`)).toEqual([]);
+
+  const after = await Promise.all(ids.map((id) => state(id)));
+  for (const [i, s] of after.entries()) {
+    const [a, b] = s.lines;
+    if (shipped[i] === 'shipped') {
+      // Shipped before the refund landed: nothing left to cancel (the refund is a return's business).
+      expect({ a, b, status: s.status }).toEqual({ a: { sku: 'A', quantity: 2, cancelled: 0, shipped: 2 }, b: { sku: 'B', quantity: 1, cancelled: 0, shipped: 1 }, status: 'SHIPPED' });
+    } else {
+      // The refund landed first: A cancelled, its fulfilment order cancelled, B on a new one still to ship.
+      expect({ a, b }).toEqual({ a: { sku: 'A', quantity: 2, cancelled: 2, shipped: 0 }, b: { sku: 'B', quantity: 1, cancelled: 0, shipped: 0 } });
+      expect(s.fos.map((f: { status: string; lines: Record<string, number> }) => [f.status, f.lines])).toEqual([['CANCELLED', { A: 2, B: 1 }], ['PENDING', { B: 1 }]]);
+      expect(s).toMatchObject({ status: 'ALLOCATED', reserved: { B: 1 } });
+    }
+  }
+  // The refunds landed as one page, not one by one after the page lost a deadlock to a shipment: the page locks its
+  // known orders before any stock row, as the shipments do.
+  expect(logs.filter((l) => l.includes('webhook batch failed'))).toEqual([]);
   await assertStockInvariants(t.db.dataSource);
 });
 
