@@ -164,7 +164,7 @@ async function asChannel<T>(em: EntityManager, src: IntakeSource, fn: () => Prom
  *   a unit shipped and sent back: the unit still owed must not be cancelled for it. A shipment the channel has not
  *   heard of yet only delays a cancellation, never adds one.
  * - newLines, more (order line id → units): lines or units the channel added by an order edit.
- * Lines the channel does not send are left alone.
+ * Lines the channel does not send, and known lines whose removals it does not say, are left alone.
  */
 async function lineChanges(em: EntityManager, orderId: string, o: CanonicalOrder) {
   const takenBack = new Map<string, number>();
@@ -182,9 +182,11 @@ async function lineChanges(em: EntityManager, orderId: string, o: CanonicalOrder
     const wanted = Math.max(0, l.quantity - (l.quantityCancelled ?? 0));
     if (!line) {
       if (wanted > 0) newLines.push({ sku: l.sku, quantity: wanted, unitPrice: l.unitPrice ?? null, externalId: l.externalId });
+    } else if (l.quantityCancelled === undefined) {
+      // Without the channel's removals, its `quantity` cannot be compared with a line created net of them.
     } else if (wanted > line.planned) {
       more.set(line.id, wanted - line.planned);
-    } else if (l.quantityCancelled !== undefined) {
+    } else {
       const owed = l.quantityFulfillable === undefined ? Infinity : line.unshipped - l.quantityFulfillable;
       const n = Math.min(line.planned - wanted, owed);
       if (n > 0) takenBack.set(line.id, n);

@@ -30,17 +30,23 @@ afterAll(async () => {
 });
 
 /** current: current_quantity (ordered − removed); fulfillable: Shopify's quantity − max(removed, fulfilled), default current. */
-type Line = { id: number; sku: string; quantity: number; current: number; fulfillable?: number };
+type Line = { id: number; sku: string; quantity: number; current?: number; fulfillable?: number };
 let events = 0;
 /** One orders/* delivery, as Shopify sends it; processed before it returns. */
 async function deliver(topic: string, id: number, updatedAt: string, lines: Line[]) {
   const order = { ...base, id, name: `#${id}`, updated_at: updatedAt, cancelled_at: null, closed_at: null, fulfillment_status: null,
-    line_items: lines.map((l) => ({ ...base.line_items[0], id: l.id, sku: l.sku, quantity: l.quantity, current_quantity: l.current, fulfillable_quantity: l.fulfillable ?? l.current })) };
+    line_items: lines.map((l) => restLine(l)) };
   const body = JSON.stringify(order);
   const r = await t.services.sync.webhooks.receive(CHANNEL, { rawBody: Buffer.from(body),
     headers: { 'x-shopify-topic': topic, 'x-shopify-hmac-sha256': hmacSha256(SECRET, body).toString('base64'), 'x-shopify-event-id': `evt-${++events}` } });
   expect(r.status).toBe('accepted');
   await t.services.sync.queue.drain();
+}
+
+/** A REST line item; without `current`, the payload says nothing of removals (no current_quantity, as older API versions). */
+function restLine(l: Line) {
+  const { current_quantity: _c, fulfillable_quantity: _f, ...item } = base.line_items[0];
+  return { ...item, id: l.id, sku: l.sku, quantity: l.quantity, ...(l.current === undefined ? {} : { current_quantity: l.current, fulfillable_quantity: l.fulfillable ?? l.current }) };
 }
 
 async function state(externalId: number) {
@@ -86,6 +92,8 @@ test('units refunded before shipping are cancelled once: their fulfilment order 
   await deliver('orders/updated', 100, '2026-01-01T11:00:00Z', lines(1, 1));
   await deliver('orders/updated', 100, '2026-01-01T12:00:00Z', lines(1, 1));
   await deliver('orders/updated', 100, '2026-01-01T10:30:00Z', lines(3, 1));
+  // A payload that does not say what was removed (no current_quantity) brings nothing back.
+  await deliver('orders/updated', 100, '2026-01-01T13:00:00Z', [{ id: 101, sku: 'A', quantity: 3 }, { id: 102, sku: 'B', quantity: 1 }]);
   const again = await state(100);
   expect(again.lines).toEqual(after.lines);
   expect(again.fos).toEqual(after.fos);
@@ -172,7 +180,7 @@ test('refunds racing the shipment of the same orders: each unit ends shipped or 
   // The refunds of both A are queued; the warehouse ships every order at the same time as the queue lands them.
   for (const id of ids) {
     const body = JSON.stringify({ ...base, id, name: `#${id}`, updated_at: '2026-01-01T11:00:00Z', cancelled_at: null, closed_at: null, fulfillment_status: null,
-      line_items: lines(id, 0).map((l) => ({ ...base.line_items[0], id: l.id, sku: l.sku, quantity: l.quantity, current_quantity: l.current, fulfillable_quantity: l.fulfillable ?? l.current })) });
+      line_items: lines(id, 0).map((l) => restLine(l)) });
     await t.services.sync.webhooks.receive(CHANNEL, { rawBody: Buffer.from(body),
       headers: { 'x-shopify-topic': 'orders/updated', 'x-shopify-hmac-sha256': hmacSha256(SECRET, body).toString('base64'), 'x-shopify-event-id': `race-${id}` } });
   }

@@ -274,7 +274,7 @@ export function mapRestOrder(raw: unknown): CanonicalOrder {
         externalId: lineId,
         sku: skuOf(l.sku, lineId),
         quantity: l.quantity,
-        quantityCancelled: l.quantity - (l.current_quantity ?? l.quantity),
+        ...(l.current_quantity !== undefined ? { quantityCancelled: l.quantity - l.current_quantity } : {}),
         ...(l.fulfillable_quantity !== undefined ? { quantityFulfillable: Math.max(0, l.fulfillable_quantity) } : {}),
         unitPrice: money(l.price_set?.shop_money.amount ?? l.price, 'price'),
         title: l.title,
