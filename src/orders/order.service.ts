@@ -437,22 +437,19 @@ export class OrderService {
    * transaction: `units` maps order line id → units to cancel. Units not allocated yet go first. Beyond those, the
    * least advanced open fulfilment orders holding the line are cancelled whole (their location is told through the
    * outbox: no vendor edits a fulfilment order in place) and what they held beyond the cancelled units is routed
-   * again. Shipped units cannot be cancelled: they are counted in `notCancellable` (a refund of goods already sent
-   * is the returns' business). Once every unit is cancelled, the order is CANCELLED.
+   * again. Shipped units are never cancelled (a refund of goods already sent is the returns' business). Once every
+   * unit is cancelled, the order is CANCELLED.
    */
-  async cancelLinesIn(em: EntityManager, orderId: string, units: Map<string, number>, reason: string, actor: string): Promise<{ cancelled: number; notCancellable: number }> {
+  async cancelLinesIn(em: EntityManager, orderId: string, units: Map<string, number>, reason: string, actor: string): Promise<void> {
     const order = await this.loadForUpdate(em, orderId);
+    if (order.status === OS.CANCELLED) return;
     const lines = await em.getRepository(OrderLine).find({ where: { orderId }, order: { lineNo: 'ASC' } });
     const take = new Map<string, number>();
-    let notCancellable = 0;
     for (const line of lines) {
-      const want = units.get(line.id) ?? 0;
-      if (want <= 0) continue;
-      const n = order.status === OS.CANCELLED ? 0 : Math.max(0, Math.min(want, line.quantity - line.cancelledQuantity - line.shippedQuantity));
-      notCancellable += want - n;
+      const n = Math.min(units.get(line.id) ?? 0, line.quantity - line.cancelledQuantity - line.shippedQuantity);
       if (n > 0) take.set(line.id, n);
     }
-    if (!take.size) return { cancelled: 0, notCancellable };
+    if (!take.size) return;
 
     const unallocated = new Map((await this.openQuantities(em, order)).map((o) => [o.line.id, Math.max(0, o.quantity)]));
     const fos = await em.getRepository(FulfillmentOrder).find({ where: { orderId }, lock: { mode: 'pessimistic_write' } });
@@ -494,7 +491,6 @@ export class OrderService {
       await this.syncOrderStatus(em, order, actor);
     }
     await this.touch(em, orderId);
-    return { cancelled: [...take.values()].reduce((a, b) => a + b, 0), notCancellable };
   }
 
   /**
