@@ -39,7 +39,7 @@ export class Order {
   @Field(() => [String]) @Column({ type: 'text', array: true }) tags: string[];
   @Field(() => GraphQLJSONObject) @Column({ type: 'jsonb' }) attributes: Record<string, unknown>;
   @Field() @Column({ type: 'char', length: 3 }) currency: string;
-  @Field({ description: 'Order total as a decimal string in the order currency.' })
+  @Field({ description: "Order total as a decimal string in the order currency: each line's unit price × its units not cancelled (goods only; it follows the channel's refunds and edits)." })
   @Column({ name: 'total_amount', type: 'numeric' }) totalAmount: string;
   @Field() @Column({ name: 'placed_at', type: 'timestamptz' }) placedAt: Date;
   @Field() @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -10,7 +10,7 @@ import { FulfillmentMethod, FulfillmentOrderStatus as FO, OrderStatus as OS, Loc
 import { Order, OrderLine, OrderTransition } from '../model/order.entity';
 import { FulfillmentOrder, Shipment } from '../model/fulfillment-order.entity';
 import { OPEN_FULFILLMENT, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
-import { validatePlaceOrder, type PlaceOrderData } from './place-order.input';
+import { validateLine, validatePlaceOrder, type PlaceOrderData } from './place-order.input';
 import { reserveOnTransferReceipt, startPickupTransfers, transfersInTransit, type TransferLeg } from './pickup-transfer';
 import { consumeDecision, packDecision, type RoutingDecision } from '../routing';
 import type { RoutingSnapshot } from './routing-snapshot';
@@ -490,13 +490,13 @@ export class OrderService {
       }
       await this.syncOrderStatus(em, order, actor);
     }
-    await this.touch(em, orderId);
+    await this.touch(em, orderId, { linesChanged: true });
   }
 
   /**
    * The channel added units to an order it had already sent (an order edit: a new line, or more of a line), inside
    * the caller's transaction; they are routed and reserved like the rest. Refused once nothing more can go with the
-   * order (shipped, delivered, ready for pickup, returned, cancelled). An unknown or discontinued SKU throws.
+   * order (shipped, delivered, ready for pickup, returned, cancelled). A malformed line, an unknown or discontinued SKU throws.
    */
   async addUnitsIn(em: EntityManager, orderId: string, newLines: { sku: string; quantity: number; unitPrice: string | null; externalId: string }[],
     more: Map<string, number>, actor: string): Promise<TransitionRejected | null> {
@@ -504,6 +504,7 @@ export class OrderService {
     if (![OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED].includes(order.status)) {
       return new TransitionRejected('Order', orderId, order.status, order.status, `units cannot be added to an order in ${order.status}`);
     }
+    newLines.forEach((l, i) => validateLine(`lines[${i}]`, l));
     const bySku = await productsBySku(em, newLines.map((l) => l.sku));
     const productIds = newLines.map((l, i) => {
       const p = orderableProduct(bySku, l.sku, `lines[${i}].sku`);
@@ -523,7 +524,7 @@ export class OrderService {
     // An order on hold is routed when the hold is released.
     if (order.status !== OS.ON_HOLD) await this.allocateOpenLines(em, order, actor, []);
     await this.syncOrderStatus(em, order, actor);
-    await this.touch(em, orderId);
+    await this.touch(em, orderId, { linesChanged: true });
     return null;
   }
 
@@ -718,8 +719,13 @@ export class OrderService {
     return em.getRepository(Order).findOneOrFail({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
   }
 
-  private async touch(em: EntityManager, orderId: string): Promise<void> {
-    const [row] = await sql<{ status: string; version: number }>(em, `UPDATE orders SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING status, version`, [orderId]);
+  /** A new version of the order, announced. `linesChanged`: units were cancelled or added, so its total follows them. */
+  private async touch(em: EntityManager, orderId: string, opts: { linesChanged?: boolean } = {}): Promise<void> {
+    const [row] = await sql<{ status: string; version: number }>(em, opts.linesChanged
+      ? `UPDATE orders SET version = version + 1, updated_at = now(),
+           total_amount = (SELECT coalesce(sum(coalesce(unit_price, 0) * (quantity - cancelled_quantity)), 0) FROM order_line WHERE order_id = $1)
+         WHERE id = $1 RETURNING status, version`
+      : `UPDATE orders SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING status, version`, [orderId]);
     await EventBus.emit(em, { type: 'orderUpdated', orderId, status: row.status, version: row.version });
   }
 

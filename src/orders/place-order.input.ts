@@ -45,18 +45,21 @@ export function validateAddress(field: string, a: AddressData): void {
 }
 
 /** Checks everything that needs no database; the service then checks SKUs and locations exist. */
+/** One order line as placed or added later by the channel; `field` names it in the error. */
+export function validateLine(field: string, line: PlaceOrderData['lines'][number]): void {
+  text(`${field}.sku`, line.sku, 100, true);
+  checkQuantity(`${field}.quantity`, line.quantity);
+  if (line.unitPrice != null && !DECIMAL.test(line.unitPrice)) {
+    throw badInput(`${field}.unitPrice`, `must be a non-negative decimal string such as "19.99", got "${line.unitPrice}"`);
+  }
+}
+
 export function validatePlaceOrder(input: PlaceOrderData): void {
   text('input.channel', input.channel, 100, true);
   text('input.externalId', input.externalId, 200, true);
   if (!Array.isArray(input.lines) || input.lines.length === 0) throw badInput('input.lines', 'must contain at least one line');
   if (input.lines.length > MAX_LINES) throw badInput('input.lines', `must contain at most ${MAX_LINES} lines`);
-  input.lines.forEach((line, i) => {
-    text(`input.lines[${i}].sku`, line.sku, 100, true);
-    checkQuantity(`input.lines[${i}].quantity`, line.quantity);
-    if (line.unitPrice != null && !DECIMAL.test(line.unitPrice)) {
-      throw badInput(`input.lines[${i}].unitPrice`, `must be a non-negative decimal string such as "19.99", got "${line.unitPrice}"`);
-    }
-  });
+  input.lines.forEach((line, i) => validateLine(`input.lines[${i}]`, line));
   const method = input.method ?? FulfillmentMethod.SHIP;
   if (method === FulfillmentMethod.SHIP) {
     if (!input.shipTo) throw badInput('input.shipTo', 'is required for SHIP orders');

@@ -11,6 +11,8 @@ import { assertStockInvariants, createTestHub, seedSmallNetwork, type TestHub } 
 const SECRET = 'shopify_webhook_secret_refunds';
 const CHANNEL = 'shop-refunds';
 const base = restOrders('order-1.json')[0];
+/** The order total of `units` units at the fixture line's price, as the hub stores money (numeric(19,4)). */
+const priced = (units: number) => (Number(base.line_items[0].price) * units).toFixed(4);
 
 let t: TestHub;
 let threePlId: string;
@@ -51,7 +53,7 @@ function restLine(l: Line) {
 
 async function state(externalId: number) {
   const ds = t.db.dataSource;
-  const [order] = await ds.query(`SELECT id, status FROM orders WHERE channel = $1 AND external_id = $2`, [CHANNEL, String(externalId)]);
+  const [order] = await ds.query(`SELECT id, status, total_amount AS total FROM orders WHERE channel = $1 AND external_id = $2`, [CHANNEL, String(externalId)]);
   const lines = await ds.query(`SELECT sku, quantity, cancelled_quantity AS cancelled, shipped_quantity AS shipped FROM order_line WHERE order_id = $1 ORDER BY line_no`, [order.id]);
   const fos = await ds.query(`SELECT fo.id, fo.status, fo.status_reason AS reason,
       (SELECT json_object_agg(sku, quantity ORDER BY sku) FROM fulfillment_order_line WHERE fulfillment_order_id = fo.id) AS lines
@@ -59,20 +61,20 @@ async function state(externalId: number) {
   const reserved = Object.fromEntries((await ds.query(`SELECT p.sku, sum(r.quantity)::int AS n FROM reservation r JOIN product p ON p.id = r.product_id
       WHERE r.order_id = $1 AND r.status = 'ACTIVE' GROUP BY p.sku`, [order.id])).map((r: { sku: string; n: number }) => [r.sku, r.n]));
   const receipts = await ds.query(`SELECT status, count(*)::int AS n FROM webhook_receipt GROUP BY status`);
-  return { id: order.id as string, status: order.status as string, lines, fos, reserved, receipts };
+  return { id: order.id as string, status: order.status as string, total: order.total as string, lines, fos, reserved, receipts };
 }
 
 test('units refunded before shipping are cancelled once: their fulfilment order is replaced by one for the rest, the 3PL is told, the stock is freed', async () => {
   const lines = (a: number, b: number): Line[] => [{ id: 101, sku: 'A', quantity: 3, current: a }, { id: 102, sku: 'B', quantity: 1, current: b }];
   await deliver('orders/create', 100, '2026-01-01T10:00:00Z', lines(3, 1));
   const before = await state(100);
-  expect(before).toMatchObject({ status: 'ALLOCATED', reserved: { A: 3, B: 1 } });
+  expect(before).toMatchObject({ status: 'ALLOCATED', reserved: { A: 3, B: 1 }, total: priced(4) });
   expect(before.fos).toEqual([expect.objectContaining({ status: 'PENDING', lines: { A: 3, B: 1 } })]);
 
   // Two of the three A refunded (restock type "cancel"): Shopify's orders/updated shows current_quantity 1.
   await deliver('orders/updated', 100, '2026-01-01T11:00:00Z', lines(1, 1));
   const after = await state(100);
-  expect(after.status).toBe('ALLOCATED');
+  expect(after).toMatchObject({ status: 'ALLOCATED', total: priced(2) });
   expect(after.lines).toEqual([{ sku: 'A', quantity: 3, cancelled: 2, shipped: 0 }, { sku: 'B', quantity: 1, cancelled: 0, shipped: 0 }]);
   expect(after.fos).toEqual([
     { id: before.fos[0].id, status: 'CANCELLED', reason: `cancelled in ${CHANNEL}: 2 × A`, lines: { A: 3, B: 1 } },
@@ -98,6 +100,7 @@ test('units refunded before shipping are cancelled once: their fulfilment order 
   expect(again.lines).toEqual(after.lines);
   expect(again.fos).toEqual(after.fos);
   expect(again.reserved).toEqual(after.reserved);
+  expect(again.total).toBe(after.total);
   expect(again.receipts).toEqual([{ status: 'PROCESSED', n: events }]); // every delivery so far
   await assertStockInvariants(t.db.dataSource);
 });
@@ -106,7 +109,7 @@ test('every unit refunded → the order is cancelled, and no cancellation is pus
   await deliver('orders/create', 200, '2026-01-01T10:00:00Z', [{ id: 201, sku: 'A', quantity: 2, current: 2 }]);
   await deliver('orders/updated', 200, '2026-01-01T11:00:00Z', [{ id: 201, sku: 'A', quantity: 2, current: 0 }]);
   const s = await state(200);
-  expect(s).toMatchObject({ status: 'CANCELLED', reserved: {}, lines: [{ sku: 'A', quantity: 2, cancelled: 2, shipped: 0 }] });
+  expect(s).toMatchObject({ status: 'CANCELLED', reserved: {}, total: priced(0), lines: [{ sku: 'A', quantity: 2, cancelled: 2, shipped: 0 }] });
   expect(s.fos.map((f: { status: string }) => f.status)).toEqual(['CANCELLED']);
   expect(await t.db.dataSource.query(`SELECT topic FROM outbox_event WHERE aggregate_id = $1`, [s.id])).toEqual([]);
   await assertStockInvariants(t.db.dataSource);
@@ -156,11 +159,11 @@ test('units the channel adds by an order edit are routed and reserved once; an o
   const edited: Line[] = [{ id: 501, sku: 'A', quantity: 2, current: 2 }, { id: 502, sku: 'B', quantity: 2, current: 2 }];
   await deliver('orders/updated', 500, '2026-01-01T11:00:00Z', edited);
   const after = await state(500);
-  expect(after).toMatchObject({ status: 'ALLOCATED', reserved: { A: 2, B: 2 },
+  expect(after).toMatchObject({ status: 'ALLOCATED', reserved: { A: 2, B: 2 }, total: priced(4),
     lines: [{ sku: 'A', quantity: 2, cancelled: 0, shipped: 0 }, { sku: 'B', quantity: 2, cancelled: 0, shipped: 0 }] });
   await deliver('orders/updated', 500, '2026-01-01T11:00:00Z', edited);
   await deliver('orders/updated', 500, '2026-01-01T12:00:00Z', edited);
-  expect(await state(500)).toMatchObject({ lines: after.lines, fos: after.fos, reserved: after.reserved });
+  expect(await state(500)).toMatchObject({ lines: after.lines, fos: after.fos, reserved: after.reserved, total: after.total });
 
   // Order 300 has shipped: more units cannot go with it, so the update is quarantined with the reason, not half-applied.
   const shipped = await state(300);
