@@ -17,7 +17,8 @@ interface DemoConnection {
 
 /**
  * The demo's connections, each a sandbox in this process speaking the vendor's contract:
- * - `demo-shopify`, `demo-amazon`: sales channels generating web orders from the demo network's geography;
+ * - `demo-shopify`, `demo-amazon`: sales channels generating web orders from the demo network's geography (a few
+ *   Shopify shoppers take a unit back before it ships: a refund of an unfulfilled item, which the hub cancels);
  * - `demo-square`: the POS of three stores, ringing up counter sales (landed as SALE movements, so the web's ATP
  *   drops) and taking the pickup / ship-from-store orders routed to those stores;
  * - `demo-shipbob`: the 3PL running 3PL-MEMPHIS; its shipments come back as tracking for the origin channel, and
@@ -34,7 +35,7 @@ export async function startDemoChannels(services: Services, log: Logger, opts: {
   // does not pull the database away from under a page.
   const pulls: Promise<void>[] = [];
   const connections: DemoConnection[] = [
-    { name: 'demo-shopify', kind: 'shopify', start: () => startShopifySandbox({ seed: 42, clock, skus, backlog: 20, backlogHours: 2, ordersPerHour: 60, costAdmission: 'actual' }), schedules: { orders: '* * * * *' }, firstPull: ['orders'] },
+    { name: 'demo-shopify', kind: 'shopify', start: () => startShopifySandbox({ seed: 42, clock, skus, backlog: 20, backlogHours: 2, ordersPerHour: 60, takeBacksPerHundred: 5, costAdmission: 'actual' }), schedules: { orders: '* * * * *' }, firstPull: ['orders'] },
     { name: 'demo-amazon', kind: 'amazon', start: () => startAmazonSandbox({ seed: 43, clock, skus, backlog: 10, backlogHours: 2, ordersPerHour: 20 }), schedules: { orders: '*/3 * * * *' }, firstPull: ['orders'] },
     {
       name: 'demo-square', kind: 'square', schedules: { orders: '* * * * *' }, firstPull: [],

@@ -36,8 +36,9 @@ export class OrderIntake {
     if (ref && ref.source_updated_at && ref.source_updated_at.getTime() >= Date.parse(o.updatedAt)) return 'skipped';
 
     if (!ref) {
-      // Closed before we ever saw it (history, counter sales): nothing to fulfil, nothing to reserve.
-      if (['CANCELLED', 'FULFILLED', 'CLOSED'].includes(o.status)) {
+      // Closed before we ever saw it (history, counter sales), or every unit already taken back: nothing to fulfil,
+      // nothing to reserve.
+      if (closedOrEmpty(o)) {
         // Remembered as a tombstone, so that an older version delivered later (a stale webhook) cannot create it.
         await this.remember(em, src.connectionId, o, TOMBSTONE);
         return 'skipped';
@@ -96,7 +97,7 @@ export class OrderIntake {
     const fresh: { index: number; order: CanonicalOrder; input: PlaceOrderData }[] = [];
     for (const [index, o] of records.entries()) {
       if (typeof o?.externalId !== 'string' || seen.get(o.externalId) !== 1 || known.has(o.externalId)) continue;
-      if (['CANCELLED', 'FULFILLED', 'CLOSED'].includes(o.status) || !Array.isArray(o.lines) || alone(o)) continue;
+      if (!Array.isArray(o.lines) || closedOrEmpty(o) || alone(o)) continue;
       try {
         fresh.push({ index, order: o, input: toPlaceOrder(src, o) });
       } catch (err) {
@@ -193,6 +194,17 @@ async function lineChanges(em: EntityManager, orderId: string, o: CanonicalOrder
     }
   }
   return { takenBack, more, newLines };
+}
+
+/**
+ * An order with nothing for the hub to do when it is first seen: closed in the channel, or open with every unit of
+ * every line taken back (a Shopify order whose unfulfilled items were all refunded stays open). Malformed lines are
+ * not "empty": they are left to validation, which names them.
+ */
+function closedOrEmpty(o: CanonicalOrder): boolean {
+  if (['CANCELLED', 'FULFILLED', 'CLOSED'].includes(o.status)) return true;
+  return Array.isArray(o.lines) && o.lines.length > 0
+    && o.lines.every((l) => Number.isInteger(l?.quantity) && Number.isInteger(l.quantityCancelled) && l.quantity - l.quantityCancelled! <= 0);
 }
 
 /** Canonical → hub input. Pickup orders name their store by a `pickup-location:<vendor id>` tag (Square) or by shipTo. */

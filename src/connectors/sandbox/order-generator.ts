@@ -193,3 +193,16 @@ export class OrderGenerator {
 }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/**
+ * Whether the customer of the n-th order takes back one unit before it ships (a refund of an unfulfilled item), 2 to
+ * 30 minutes after placing it, and of which line: for `perHundred` orders in a hundred. Drawn from its own stream, so
+ * the orders themselves are the same with or without take-backs.
+ */
+export function takeBackOf(generator: OrderGenerator, seq: number, perHundred: number): { at: number; line: number } | undefined {
+  if (perHundred <= 0) return undefined;
+  const r = prng((generator.opts.seed * 2246822519 + seq * 3266489917) >>> 0);
+  if (r() * 100 >= perHundred) return undefined;
+  const o = generator.order(seq);
+  return { at: o.placedAt + (2 + Math.floor(r() * 28)) * 60_000, line: Math.floor(r() * o.lines.length) };
+}

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { type GeneratedOrder, OrderGenerator, type OrderGeneratorOptions } from './order-generator';
+import { type GeneratedOrder, OrderGenerator, type OrderGeneratorOptions, takeBackOf } from './order-generator';
 
 /** What a sandbox needs of a clock: the SDK's `Clock` (systemClock, VirtualClock) fits. */
 export interface SandboxClock {
@@ -25,6 +25,12 @@ export interface SandboxBaseOptions {
   skus?: number;
   /** Set false to switch rate limiting off (default true). */
   rateLimits?: boolean;
+  /**
+   * Orders in a hundred (default 0) whose customer takes back one unit before it ships, 2 to 30 minutes after
+   * placing the order: the line's cancelled units grow and the order's updated_at moves, as a refund of an
+   * unfulfilled item does. A unit already shipped (or a cancelled order) is left alone.
+   */
+  takeBacksPerHundred?: number;
 }
 
 export interface ShipmentRecord {
@@ -95,6 +101,8 @@ export interface OrderState {
   cancelledAt?: number;
   cancelReason?: string;
   shipments: ShipmentRecord[];
+  /** Units the customer took back before they shipped, per line (included in `cancelled`). */
+  takenBack: number[];
 }
 
 /**
@@ -110,6 +118,9 @@ export class SandboxStore {
   private readonly stock = new Map<string, number>();
   private sortedCache?: { version: number; list: OrderState[] };
   private version = 0;
+  private readonly takeBacksPerHundred: number;
+  /** Take-backs of materialised orders not yet due, soonest first. */
+  private readonly takeBacks: { at: number; state: OrderState; line: number }[] = [];
 
   constructor(opts: SandboxBaseOptions) {
     this.clock = opts.clock ?? { now: () => Date.now() };
@@ -122,6 +133,7 @@ export class SandboxStore {
       skus: opts.skus,
     };
     this.generator = new OrderGenerator(gen);
+    this.takeBacksPerHundred = opts.takeBacksPerHundred ?? 0;
   }
 
   now(): number {
@@ -132,12 +144,28 @@ export class SandboxStore {
     return new Date(this.now()).toISOString();
   }
 
-  /** Materialises every order placed up to now; returns all orders, in placement order. */
+  /** Materialises every order placed, and every take-back made, up to now; returns all orders, in placement order. */
   orders(): OrderState[] {
-    const n = this.generator.countAt(this.now());
+    const now = this.now();
+    const n = this.generator.countAt(now);
     while (this.states.length < n) {
       const gen = this.generator.order(this.states.length + 1);
-      this.states.push({ gen, updatedAt: gen.placedAt, shipped: gen.lines.map(() => 0), cancelled: gen.lines.map(() => 0), shipments: [] });
+      const state: OrderState = { gen, updatedAt: gen.placedAt, shipped: gen.lines.map(() => 0), cancelled: gen.lines.map(() => 0), shipments: [], takenBack: gen.lines.map(() => 0) };
+      this.states.push(state);
+      this.version++;
+      const takeBack = takeBackOf(this.generator, gen.seq, this.takeBacksPerHundred);
+      if (takeBack) {
+        const at = this.takeBacks.findIndex((t) => t.at > takeBack.at);
+        this.takeBacks.splice(at < 0 ? this.takeBacks.length : at, 0, { ...takeBack, state });
+      }
+    }
+    while (this.takeBacks.length && this.takeBacks[0].at <= now) {
+      const { at, state, line } = this.takeBacks.shift()!;
+      if (state.cancelledAt || this.open(state, line) < 1) continue;
+      state.cancelled[line]++;
+      state.takenBack[line]++;
+      // Stamped when it happened: every read so far covered only earlier times, so the next one sees it.
+      state.updatedAt = Math.max(state.updatedAt, at);
       this.version++;
     }
     return this.states;

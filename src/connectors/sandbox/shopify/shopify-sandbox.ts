@@ -283,7 +283,9 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
   const refundableCents = (o: OrderState) => cents(o.gen.total) - (refundedCents.get(o.gen.seq) ?? 0);
 
   function financialStatus(o: OrderState): string {
-    const refunded = refundedCents.get(o.gen.seq) ?? 0;
+    // Units the customer took back before they shipped were refunded too.
+    const takenBack = o.gen.lines.reduce((sum, l, i) => sum + o.takenBack[i] * cents(l.unitPrice), 0);
+    const refunded = (refundedCents.get(o.gen.seq) ?? 0) + takenBack;
     if (!refunded) return 'PAID';
     return refunded >= cents(o.gen.total) ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
   }
