@@ -8,6 +8,11 @@ import type { PlaceOrderData } from './place-order.input';
 
 /** external_ref.internal_id of an order seen only after it was closed in the channel (never placed in the hub). */
 const TOMBSTONE = '00000000-0000-0000-0000-000000000000';
+/**
+ * external_ref.internal_id of an order seen only while open with every unit taken back (never placed): unlike a
+ * closed one, it is placed if a later version brings units back (an order edit).
+ */
+const EMPTIED = '00000000-0000-0000-0000-000000000001';
 
 export type LandOutcome = 'created' | 'updated' | 'skipped';
 
@@ -35,12 +40,12 @@ export class OrderIntake {
       [src.connectionId, o.externalId]);
     if (ref && ref.source_updated_at && ref.source_updated_at.getTime() >= Date.parse(o.updatedAt)) return 'skipped';
 
-    if (!ref) {
+    if (!ref || ref.internal_id === EMPTIED) {
       // Closed before we ever saw it (history, counter sales), or every unit already taken back: nothing to fulfil,
       // nothing to reserve.
-      if (closedOrEmpty(o)) {
+      if (isClosed(o) || isEmptied(o)) {
         // Remembered as a tombstone, so that an older version delivered later (a stale webhook) cannot create it.
-        await this.remember(em, src.connectionId, o, TOMBSTONE);
+        await this.remember(em, src.connectionId, o, isClosed(o) ? TOMBSTONE : EMPTIED);
         return 'skipped';
       }
       const { orderId } = await this.orders.placeOrderIn(em, toPlaceOrder(src, o), actor);
@@ -97,7 +102,7 @@ export class OrderIntake {
     const fresh: { index: number; order: CanonicalOrder; input: PlaceOrderData }[] = [];
     for (const [index, o] of records.entries()) {
       if (typeof o?.externalId !== 'string' || seen.get(o.externalId) !== 1 || known.has(o.externalId)) continue;
-      if (!Array.isArray(o.lines) || closedOrEmpty(o) || alone(o)) continue;
+      if (!Array.isArray(o.lines) || isClosed(o) || isEmptied(o) || alone(o)) continue;
       try {
         fresh.push({ index, order: o, input: toPlaceOrder(src, o) });
       } catch (err) {
@@ -196,13 +201,14 @@ async function lineChanges(em: EntityManager, orderId: string, o: CanonicalOrder
   return { takenBack, more, newLines };
 }
 
+/** Closed in the channel: when first seen, nothing for the hub to fulfil or reserve, then or later. */
+const isClosed = (o: CanonicalOrder) => ['CANCELLED', 'FULFILLED', 'CLOSED'].includes(o.status);
+
 /**
- * An order with nothing for the hub to do when it is first seen: closed in the channel, or open with every unit of
- * every line taken back (a Shopify order whose unfulfilled items were all refunded stays open). Malformed lines are
- * not "empty": they are left to validation, which names them.
+ * Open with every unit of every line taken back (a Shopify order whose unfulfilled items were all refunded stays
+ * open): nothing to do until an edit brings units back. Malformed lines are not "emptied": validation names them.
  */
-function closedOrEmpty(o: CanonicalOrder): boolean {
-  if (['CANCELLED', 'FULFILLED', 'CLOSED'].includes(o.status)) return true;
+function isEmptied(o: CanonicalOrder): boolean {
   return Array.isArray(o.lines) && o.lines.length > 0
     && o.lines.every((l) => Number.isInteger(l?.quantity) && Number.isInteger(l.quantityCancelled) && l.quantity - l.quantityCancelled! <= 0);
 }

@@ -175,6 +175,19 @@ test('units the channel adds by an order edit are routed and reserved once; an o
   await assertStockInvariants(t.db.dataSource);
 });
 
+test('an order first seen with every unit taken back is not placed, until an edit brings units back', async () => {
+  const placed = () => t.db.dataSource.query(`SELECT id FROM orders WHERE channel = $1 AND external_id = '700'`, [CHANNEL]);
+  await deliver('orders/updated', 700, '2026-01-01T11:00:00Z', [{ id: 701, sku: 'A', quantity: 1, current: 0 }]);
+  expect(await placed()).toEqual([]);
+  // An older version (the create, delivered late) still has the unit: it is stale, and creates nothing.
+  await deliver('orders/create', 700, '2026-01-01T10:00:00Z', [{ id: 701, sku: 'A', quantity: 1, current: 1 }]);
+  expect(await placed()).toEqual([]);
+  // The edit adds a line of two B: now there is something to fulfil.
+  await deliver('orders/updated', 700, '2026-01-01T12:00:00Z', [{ id: 701, sku: 'A', quantity: 1, current: 0 }, { id: 702, sku: 'B', quantity: 2, current: 2 }]);
+  expect(await state(700)).toMatchObject({ status: 'ALLOCATED', reserved: { B: 2 }, total: priced(2), lines: [{ sku: 'B', quantity: 2, cancelled: 0, shipped: 0 }] });
+  await assertStockInvariants(t.db.dataSource);
+});
+
 test('refunds racing the shipment of the same orders: each unit ends shipped or cancelled, never both, and the stock adds up', async () => {
   const ids = Array.from({ length: 16 }, (_, i) => 600 + i);
   const lines = (id: number, a: number): Line[] => [{ id: id * 10 + 1, sku: 'A', quantity: 2, current: a, fulfillable: a }, { id: id * 10 + 2, sku: 'B', quantity: 1, current: 1 }];
