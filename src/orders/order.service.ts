@@ -496,7 +496,8 @@ export class OrderService {
   /**
    * The channel added units to an order it had already sent (an order edit: a new line, or more of a line), inside
    * the caller's transaction; they are routed and reserved like the rest. Refused once nothing more can go with the
-   * order (shipped, delivered, ready for pickup, returned, cancelled). A malformed line, an unknown or discontinued SKU throws.
+   * order (shipped, delivered, ready for pickup, returned, cancelled). A malformed line, or an unknown or discontinued
+   * SKU, throws.
    */
   async addUnitsIn(em: EntityManager, orderId: string, newLines: { sku: string; quantity: number; unitPrice: string | null; externalId: string }[],
     more: Map<string, number>, actor: string): Promise<TransitionRejected | null> {

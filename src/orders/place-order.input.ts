@@ -44,7 +44,6 @@ export function validateAddress(field: string, a: AddressData): void {
   if (hasLng && !(Number.isFinite(a.longitude) && Math.abs(a.longitude!) <= 180)) throw badInput(`${field}.longitude`, 'must be between -180 and 180');
 }
 
-/** Checks everything that needs no database; the service then checks SKUs and locations exist. */
 /** One order line as placed or added later by the channel; `field` names it in the error. */
 export function validateLine(field: string, line: PlaceOrderData['lines'][number]): void {
   text(`${field}.sku`, line.sku, 100, true);
@@ -54,6 +53,7 @@ export function validateLine(field: string, line: PlaceOrderData['lines'][number
   }
 }
 
+/** Checks everything that needs no database; the service then checks SKUs and locations exist. */
 export function validatePlaceOrder(input: PlaceOrderData): void {
   text('input.channel', input.channel, 100, true);
   text('input.externalId', input.externalId, 200, true);
