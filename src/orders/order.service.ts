@@ -123,11 +123,12 @@ export class OrderService {
   }
 
   /**
-   * The SKUs and pickup locations of many orders in two queries. Per input: what they resolve to, or the error the
-   * order is refused with (the first unknown or discontinued SKU in line order, then the pickup location).
+   * The SKUs and pickup locations of many orders in two queries (one, given the SKUs' products read already). Per
+   * input: what they resolve to, or the error the order is refused with (the first unknown or discontinued SKU in
+   * line order, then the pickup location).
    */
-  private async resolveOrderInputs(em: EntityManager, inputs: PlaceOrderData[]): Promise<(ResolvedInput | DomainError)[]> {
-    const bySku = await productsBySku(em, inputs.flatMap((input) => input.lines.map((l) => l.sku)));
+  private async resolveOrderInputs(em: EntityManager, inputs: PlaceOrderData[], products?: ReadonlyMap<string, { id: string; active: boolean }>): Promise<(ResolvedInput | DomainError)[]> {
+    const bySku = products ?? await productsBySku(em, inputs.flatMap((input) => input.lines.map((l) => l.sku)));
     const codes = [...new Set(inputs.filter((i) => (i.method ?? FulfillmentMethod.SHIP) !== FulfillmentMethod.SHIP).map((i) => i.pickupLocationCode!))];
     const locations = codes.length ? await sql<{ id: string; code: string; active: boolean; capabilities: string[] }>(em,
       `SELECT id, code, active, capabilities FROM location WHERE code = ANY($1)`, [codes], { prepare: true }) : [];
@@ -173,7 +174,13 @@ export class OrderService {
         results[i] = { error: err };
       }
     }
-    const resolved = await this.resolveOrderInputs(em, valid.map((i) => inputs[i]));
+    const planner = this.planner;
+    const pagePlanning = !!(planner?.readSnapshot && planner.planWith);
+    const now = new Date();
+    // The routing snapshot of the page's SKUs, read first: its product read resolves the lines too.
+    let snapshot = pagePlanning && valid.length
+      ? await planner!.readSnapshot!(em, [...new Set(valid.flatMap((i) => inputs[i].lines.map((l) => l.sku)))], now) : undefined;
+    const resolved = await this.resolveOrderInputs(em, valid.map((i) => inputs[i]), snapshot?.products);
     let pending: PendingOrder[] = [];
     for (const [k, r] of resolved.entries()) {
       const i = valid[k];
@@ -182,12 +189,8 @@ export class OrderService {
     }
 
     // Plan before writing anything, so that an order routing refuses is refused alone.
-    const planner = this.planner;
-    const pagePlanning = !!(planner?.readSnapshot && planner.planWith);
     const plans = new Map<string, AllocationPlan>();
-    if (pagePlanning && pending.length) {
-      const now = new Date();
-      let snapshot = await planner!.readSnapshot!(em, [...new Set(pending.flatMap((p) => p.lines.map((l) => l.sku)))], now);
+    if (snapshot && pending.length) {
       const planned: PendingOrder[] = [];
       for (const p of pending) {
         try {
@@ -863,7 +866,7 @@ async function productsBySku(em: EntityManager, skus: string[]): Promise<Map<str
 }
 
 /** The product id of a SKU that can be ordered, or the error an order line naming it is refused with. */
-function orderableProduct(bySku: Map<string, { id: string; active: boolean }>, sku: string, field: string): string | DomainError {
+function orderableProduct(bySku: ReadonlyMap<string, { id: string; active: boolean }>, sku: string, field: string): string | DomainError {
   const p = bySku.get(sku);
   if (!p) return notFound('SKU', sku, field);
   if (!p.active) return new DomainError('NOT_ORDERABLE', `SKU "${sku}" is discontinued and cannot be ordered`, field);

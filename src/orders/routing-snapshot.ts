@@ -18,8 +18,8 @@ export interface RoutingSnapshot {
   locations: SnapshotLocation[];
   network: RoutingNetwork;
   atp: AtpSnapshot;
-  /** Each requested SKU that exists, and whether it may be ordered (active); for callers that validate lines. */
-  orderable: ReadonlyMap<string, boolean>;
+  /** Each requested SKU that exists: its product id, and whether it may be ordered (active); for callers that validate lines. */
+  products: ReadonlyMap<string, { id: string; active: boolean }>;
 }
 
 /**
@@ -60,11 +60,15 @@ export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetSe
          WHERE d.location_id = l.id AND d.day = ($1::timestamptz AT TIME ZONE l.time_zone)::date
       ) u ON true
      WHERE l.active`, [now], { prepare: true }),
+    // The stock rows are found by product id through the primary key: joined on SKU, the planner hashes the whole
+    // stock_level table on each read (it did, at 12,000 rows), so the read would grow with the catalogue.
     () => rows<{ sku: string; locationCode: string; available: number }>(em, `
     SELECT p.sku, l.code AS "locationCode", s.on_hand - s.reserved - s.safety_stock AS available
       FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
-     WHERE p.sku = ANY($1) AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus], { prepare: true }),
-    () => rows<{ sku: string; tags: string[]; weight_grams: number | null; active: boolean }>(em, `SELECT sku, tags, weight_grams, active FROM product WHERE sku = ANY($1)`, [skus], { prepare: true }),
+     WHERE s.product_id = ANY(ARRAY(SELECT id FROM product WHERE sku = ANY($1))) AND p.sku = ANY($1)
+       AND l.active AND s.on_hand - s.reserved - s.safety_stock > 0`, [skus], { prepare: true }),
+    () => rows<{ id: string; sku: string; tags: string[]; weight_grams: number | null; active: boolean }>(em,
+      `SELECT id, sku, tags, weight_grams, active FROM product WHERE sku = ANY($1)`, [skus], { prepare: true }),
   ]);
   const atp = atpFromRows(atpRows);
   const network: RoutingNetwork = {
@@ -76,7 +80,7 @@ export async function readRoutingSnapshot(em: EntityManager, ruleSets: RuleSetSe
     })),
     products: Object.fromEntries(products.map((p) => [p.sku, { tags: p.tags, weightKg: p.weight_grams == null ? undefined : p.weight_grams / 1000 }])),
   };
-  return { ruleSet: forOrders(ruleSet), locations, network, atp, orderable: new Map(products.map((p) => [p.sku, p.active])) };
+  return { ruleSet: forOrders(ruleSet), locations, network, atp, products: new Map(products.map((p) => [p.sku, { id: p.id, active: p.active }])) };
 }
 
 /**

@@ -89,10 +89,10 @@ export class PromiseService {
     const skus = lines.map((l) => l.sku);
     // Reads only: the SKUs are checked against the snapshot's product read, so the check costs no query of its own.
     const [snapshot, { carriers, calendar }] = await Promise.all([readRoutingSnapshot(em, this.ruleSets, skus, now), this.carriersAndCalendar()]);
-    const known = snapshot.orderable;
+    const known = snapshot.products;
     req.lines.forEach((l, i) => {
       if (!known.has(l.sku)) throw notFound('SKU', l.sku, `lines[${i}].sku`);
-      if (!known.get(l.sku)) throw new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `lines[${i}].sku`);
+      if (!known.get(l.sku)!.active) throw new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `lines[${i}].sku`);
     });
     const destination = resolveDestination(this.geocoder, req.destination, snapshot.locations);
     if (!destination) return [];
