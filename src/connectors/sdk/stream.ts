@@ -63,7 +63,11 @@ export interface StreamState {
   window?: TimeWindow & { pageToken?: string };
   /** Full-refresh streams: the page to continue from. */
   pageToken?: string;
-  /** primary key → cursor value already emitted, for keys inside the overlap (de-duplication). */
+  /**
+   * primary key → cursor value already emitted, for keys inside an overlap (de-duplication): the one this window
+   * re-reads from the last, and the one the next window will re-read from this. Bounded by what the vendor changes
+   * in two overlaps, however long the window.
+   */
   recent?: Record<string, string>;
 }
 
@@ -145,19 +149,28 @@ export async function* readStream<Ctx, Raw, Rec>(
       fresh.push(rec);
     }
     if (page.next) {
-      state = { cursor: state.cursor, window: { ...window, pageToken: page.next }, recent };
+      // Keys from the middle of the window are let go page by page: no later window re-reads them, and a record a
+      // shifting offset shows twice within the window reaches the lander as the version it already holds (a no-op).
+      // Kept whole, they made every page's checkpoint as large as the window so far (quadratic over a backfill).
+      const overlapEnd = addMs(window.start, w.overlapMs);
+      const nextOverlap = addMs(window.end, -w.overlapMs);
+      state = { cursor: state.cursor, window: { ...window, pageToken: page.next }, recent: keptOf(recent, (at) => at < overlapEnd || at >= nextOverlap) };
     } else {
       const cursor = state.cursor && state.cursor > window.end ? state.cursor : window.end;
       const keepFrom = addMs(cursor, -w.overlapMs);
-      const pruned: Record<string, string> = {};
-      for (const [k, at] of Object.entries(recent)) if (at >= keepFrom) pruned[k] = at;
-      state = { cursor, recent: pruned };
+      state = { cursor, recent: keptOf(recent, (at) => at >= keepFrom) };
     }
     // `state` and its `recent` are new objects each page and never mutated after this yield, so the caller may
     // keep them as they are (a JSON deep copy here cost O(keys in the window) per page, quadratic over a backfill).
     yield { records: fresh, state, progress: progressAt(state.window ? window.start : state.cursor!) };
     if (!state.window && state.cursor! >= horizon) return;
   }
+}
+
+function keptOf(recent: Record<string, string>, keep: (at: string) => boolean): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [k, at] of Object.entries(recent)) if (keep(at)) kept[k] = at;
+  return kept;
 }
 
 async function fetch<Ctx, Raw, Rec>(def: StreamDefinition<Ctx, Raw, Rec>, ctx: Ctx, req: PageRequest): Promise<Page<Raw>> {
