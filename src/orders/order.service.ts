@@ -212,8 +212,10 @@ export class OrderService {
     // the status it ends in. An order that no longer fits lost a race since the snapshot: re-planned below.
     const page = pagePlanning ? await this.grantPage(em, pending, plans) : undefined;
     // The orders and their lines in one statement; the lines of an order a concurrent insert beat are not written.
+    // While the server writes them, the routing decisions are serialised for their own statement below (a few kB of
+    // JSON each, the page's biggest piece of work in Node after planning): done then, it adds nothing to the wait.
     const lines = pending.flatMap((p) => p.lines);
-    const inserted = new Set((await sql<{ id: string }>(em, `
+    const [insertedRows, storedDecisions] = await Promise.all([sql<{ id: string }>(em, `
       WITH o AS (
         INSERT INTO orders (id, connection_id, channel, external_id, status, method, pickup_location_id, customer_name, customer_email,
           customer_phone, ship_to, tags, attributes, currency, total_amount, placed_at, version)
@@ -241,7 +243,9 @@ export class OrderService {
         version: status ? 2 : 1,
       };
     }), recordset(lines, (l) => ({ id: l.id, order_id: l.orderId, line_no: l.lineNo, product_id: l.productId, sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice, external_id: l.externalId }))],
-    { prepare: true })).map((r) => r.id));
+    { prepare: true }),
+    page ? whileQueryRuns(() => new Map(pending.map((p) => [p.order.id, storedDecision(plans.get(p.order.id)!)]))) : undefined]);
+    const inserted = new Set(insertedRows.map((r) => r.id));
     const raced = pending.filter((p) => !inserted.has(p.order.id));
     if (raced.length) {
       // A concurrent placeOrder with the same external id won: that order stands, as in placeOrderIn.
@@ -292,7 +296,7 @@ export class OrderService {
     // Routing decisions, history and events of the page in one statement (NOTIFY is delivered at commit). The
     // decisions (a few kB of JSON each) travel as one binary parameter cut at byte offsets: as a text[] they were
     // escaped in Node and unescaped by the server, which cost more than storing them.
-    const packed = packTexts(decisions.map(({ plan }) => storedDecision(plan)));
+    const packed = packTexts(decisions.map(({ orderId }) => storedDecisions!.get(orderId)!));
     await sql(em, `
       WITH d AS (
         INSERT INTO routing_decision (order_id, rule_set_id, rule_set_version, status, excluded_locations, decision, actor)
@@ -908,10 +912,19 @@ function newPendingOrder(index: number, input: PlaceOrderData, resolved: Resolve
   return { index, input, order, lines };
 }
 
-/** Rows for `json_to_recordset($n::json) AS v(n int, …)`: one JSON text, each row numbered `n` to keep its order. */
 /** A plan's routing decision as routing_decision.decision keeps it (see trace-store.ts), as JSON text. */
 function storedDecision(plan: AllocationPlan): string {
   return JSON.stringify(packDecision({ ...plan.decision, geocodePrecision: plan.geocodePrecision }));
+}
+
+/**
+ * Runs `work` once the query just started has been sent (a query goes out from a microtask; this runs after them),
+ * so that Node works while the server does.
+ */
+function whileQueryRuns<T>(work: () => T): Promise<T> {
+  return new Promise((resolve, reject) => setImmediate(() => {
+    try { resolve(work()); } catch (err) { reject(err); }
+  }));
 }
 
 /** Texts as one UTF-8 buffer (sent as a binary parameter: no escaping either way) and each one's byte range in it. */
@@ -923,6 +936,7 @@ function packTexts(texts: string[]): { bytes: Buffer; starts: number[]; lengths:
   return { bytes: Buffer.concat(buffers, at), starts, lengths: buffers.map((b) => b.length) };
 }
 
+/** Rows for `json_to_recordset($n::json) AS v(n int, …)`: one JSON text, each row numbered `n` to keep its order. */
 function recordset<T>(items: T[], row: (item: T) => Record<string, unknown>): string {
   return JSON.stringify(items.map((item, n) => ({ n, ...row(item) })));
 }
