@@ -262,21 +262,9 @@ export class OrderService {
     const transitions: TransitionRow[] = [];
     const decisions: { orderId: string; plan: AllocationPlan }[] = [];
     const losers: PendingOrder[] = [];
+    const written = new Set(pending.map((p) => p.order.id));
+    const fos = page ? page.fulfillments.filter((f) => written.has(f.orderId)) : [];
     if (page) {
-      const written = new Set(pending.map((p) => p.order.id));
-      const fos = page.fulfillments.filter((f) => written.has(f.orderId));
-      if (fos.length) {
-        await sql(em, `
-          WITH fo AS (
-            INSERT INTO fulfillment_order (id, order_id, location_id, method)
-            SELECT v.id, v.order_id, v.location_id, v.method FROM json_to_recordset($1::json) AS v(n int, id uuid, order_id uuid, location_id uuid, method text) ORDER BY v.n)
-          INSERT INTO fulfillment_order_line (id, fulfillment_order_id, order_line_id, product_id, sku, quantity)
-          SELECT v.id, v.fo_id, v.order_line_id, v.product_id, v.sku, v.quantity
-            FROM json_to_recordset($2::json) AS v(n int, id uuid, fo_id uuid, order_line_id uuid, product_id uuid, sku text, quantity int) ORDER BY v.n`,
-        [recordset(fos, (f) => ({ id: f.id, order_id: f.orderId, location_id: f.locationId, method: f.method })),
-          recordset(fos.flatMap((f) => f.lines.map((l) => ({ ...l, foId: f.id }))), (l) => ({ id: l.id, fo_id: l.foId, order_line_id: l.orderLineId, product_id: l.productId, sku: l.sku, quantity: l.quantity }))], { prepare: true });
-      }
-      await page.batch.write(em, actor, written); // its stock events go through the outbox
       for (const p of pending) {
         decisions.push({ orderId: p.order.id, plan: plans.get(p.order.id)! });
         transitions.push({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` });
@@ -293,12 +281,20 @@ export class OrderService {
       for (const p of pending) transitions.push({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` });
       losers.push(...pending); // no page planning: each order is allocated alone
     }
-    // Routing decisions, history and events of the page in one statement (NOTIFY is delivered at commit). The
-    // decisions (a few kB of JSON each) travel as one binary parameter cut at byte offsets: as a text[] they were
-    // escaped in Node and unescaped by the server, which cost more than storing them.
+    // The fulfilment orders with their lines, the routing decisions, the history and the events of the page in one
+    // statement (NOTIFY is delivered at commit). The decisions (a few kB of JSON each) travel as one binary parameter
+    // cut at byte offsets: as a text[] they were escaped in Node and unescaped by the server, which cost more than
+    // storing them.
     const packed = packTexts(decisions.map(({ orderId }) => storedDecisions!.get(orderId)!));
     await sql(em, `
-      WITH d AS (
+      WITH fo AS (
+        INSERT INTO fulfillment_order (id, order_id, location_id, method)
+        SELECT v.id, v.order_id, v.location_id, v.method FROM json_to_recordset($12::json) AS v(n int, id uuid, order_id uuid, location_id uuid, method text) ORDER BY v.n),
+      fol AS (
+        INSERT INTO fulfillment_order_line (id, fulfillment_order_id, order_line_id, product_id, sku, quantity)
+        SELECT v.id, v.fo_id, v.order_line_id, v.product_id, v.sku, v.quantity
+          FROM json_to_recordset($13::json) AS v(n int, id uuid, fo_id uuid, order_line_id uuid, product_id uuid, sku text, quantity int) ORDER BY v.n),
+      d AS (
         INSERT INTO routing_decision (order_id, rule_set_id, rule_set_version, status, excluded_locations, decision, actor)
         SELECT v.order_id, v.rule_set_id, v.rule_set_version, v.status, '{}', convert_from(substring($9::bytea FROM v.start + 1 FOR v.len), 'UTF8')::json, $3
           FROM unnest($1::uuid[], $6::text[], $7::int[], $8::text[], $10::int[], $11::int[]) WITH ORDINALITY AS v(order_id, rule_set_id, rule_set_version, status, start, len, n)
@@ -312,7 +308,11 @@ export class OrderService {
       recordset(transitions, (r) => ({ order_id: r.orderId, fo_id: r.foId, from_status: r.from, to_status: r.to, reason: r.reason })), actor,
       NOTIFY_CHANNEL, JSON.stringify(events),
       decisions.map(({ plan }) => plan.decision.trace.ruleSetId), decisions.map(({ plan }) => plan.decision.trace.ruleSetVersion),
-      decisions.map(({ plan }) => plan.decision.status), packed.bytes, packed.starts, packed.lengths], { prepare: true });
+      decisions.map(({ plan }) => plan.decision.status), packed.bytes, packed.starts, packed.lengths,
+      recordset(fos, (f) => ({ id: f.id, order_id: f.orderId, location_id: f.locationId, method: f.method })),
+      recordset(fos.flatMap((f) => f.lines.map((l) => ({ ...l, foId: f.id }))), (l) => ({ id: l.id, fo_id: l.foId, order_line_id: l.orderLineId, product_id: l.productId, sku: l.sku, quantity: l.quantity }))],
+    { prepare: true });
+    if (page) await page.batch.write(em, actor, written); // its stock events go through the outbox
 
     for (const p of losers) {
       if (!this.planner) {
