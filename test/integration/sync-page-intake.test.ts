@@ -98,6 +98,21 @@ describe('a page of orders lands together', () => {
     await assertStockInvariants(t.db.dataSource);
   });
 
+  test('an order with a discontinued SKU is refused alone, by the same check as a single placement', async () => {
+    // The page resolves its lines from the routing snapshot's product read: a product that exists but may not be
+    // ordered must still be told apart from one that does not exist.
+    const c = await connection('page-discontinued');
+    await s.products.upsert({ sku: 'OLD', name: 'Retired product', active: false });
+    nock(HOST).post(GQL).reply(200, page([order('4101', [['A', 1]]), order('4102', [['B', 1], ['OLD', 1]]), order('4103', [['B', 1]])]));
+    const run = await s.sync.runner.run(c.id, { stream: 'orders', trigger: 'MANUAL' });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', created: 2, failed: 1 });
+    expect(run.errors).toEqual([expect.stringMatching(/SKU "OLD" is discontinued/)]);
+    expect(await q(`SELECT external_id, status FROM orders WHERE channel = 'page-discontinued' ORDER BY external_id`))
+      .toEqual([{ external_id: '4101', status: 'ALLOCATED' }, { external_id: '4103', status: 'ALLOCATED' }]);
+    expect(await q(`SELECT record_id FROM sync_quarantine WHERE connection_id = $1`, [c.id])).toEqual([{ record_id: '4102' }]);
+    await assertStockInvariants(t.db.dataSource);
+  });
+
   test('orders of one page compete for scarce stock without overselling: each later order is planned on what the earlier ones left', async () => {
     const c = await connection('page-scarce');
     await s.inventory.set({ sku: 'C', locationCode: 'WH-A', onHand: 3 }, 'test');
