@@ -209,8 +209,8 @@ export class OrderService {
     if (!pending.length) return results;
 
     // Grants first (the page's stock rows locked once, in lock order), so that each order is written once, with
-    // the status it ends in. An order that no longer fits lost a race since the snapshot: re-planned below.
-    const page = pagePlanning ? await this.grantPage(em, pending, plans) : undefined;
+    // the status it ends in. An order that no longer fits lost a race since the snapshot: re-planned (regrantPage).
+    const page = pagePlanning ? await this.regrantPage(em, pending, plans) : undefined;
     // The orders and their lines in one statement; the lines of an order a concurrent insert beat are not written.
     // While the server writes them, the routing decisions are serialised for their own statement below (a few kB of
     // JSON each, the page's biggest piece of work in Node after planning): done then, it adds nothing to the wait.
@@ -265,6 +265,7 @@ export class OrderService {
     const written = new Set(pending.map((p) => p.order.id));
     const fos = page ? page.fulfillments.filter((f) => written.has(f.orderId)) : [];
     if (page) {
+      decisions.push(...page.superseded.filter((d) => written.has(d.orderId)));
       for (const p of pending) {
         decisions.push({ orderId: p.order.id, plan: plans.get(p.order.id)! });
         transitions.push({ orderId: p.order.id, foId: null, from: null, to: OS.CREATED, reason: `placed on ${p.input.channel}` });
@@ -285,7 +286,7 @@ export class OrderService {
     // statement (NOTIFY is delivered at commit). The decisions (a few kB of JSON each) travel as one binary parameter
     // cut at byte offsets: as a text[] they were escaped in Node and unescaped by the server, which cost more than
     // storing them.
-    const packed = packTexts(decisions.map(({ orderId }) => storedDecisions!.get(orderId)!));
+    const packed = packTexts(decisions.map(({ orderId, plan }) => (plan === plans.get(orderId) ? storedDecisions!.get(orderId)! : storedDecision(plan))));
     await sql(em, `
       WITH fo AS (
         INSERT INTO fulfillment_order (id, order_id, location_id, method)
@@ -329,6 +330,44 @@ export class OrderService {
     }
     for (const p of pending) results[p.index] = { orderId: p.order.id, created: true };
     return results;
+  }
+
+  /**
+   * grantPage, again while orders lose races: the losers are re-planned on a fresh snapshot (less what the page's
+   * other orders take) and the whole page is granted anew, the stock locks of the try before released first (a
+   * savepoint). Each try thus locks all of the page's rows in one statement, in the fixed order. Re-planning a loser
+   * while holding the page's rows would lock a second set out of that order, and deadlock with a writer holding the
+   * two sets the other way round (each such deadlock also cost a second of waiting). Orders still losing after the
+   * last try are left without a status, to be allocated one by one. `superseded`: the plans that lost, in the order
+   * made, kept in the order's routing history before the one it ends with.
+   */
+  private async regrantPage(em: EntityManager, pending: PendingOrder[], plans: Map<string, AllocationPlan>) {
+    const superseded: { orderId: string; plan: AllocationPlan }[] = [];
+    for (let attempt = 1; ; attempt++) {
+      await sql(em, 'SAVEPOINT grant_page');
+      const page = await this.grantPage(em, pending, plans);
+      const lost = pending.filter((p) => !page.statuses.has(p.order.id) && !plans.get(p.order.id)!.shipments.some((s) => s.transfers?.length));
+      if (!lost.length || attempt >= ALLOCATION_ATTEMPTS) {
+        await sql(em, 'RELEASE SAVEPOINT grant_page');
+        return { ...page, superseded };
+      }
+      for (const p of lost) superseded.push({ orderId: p.order.id, plan: plans.get(p.order.id)! });
+      await sql(em, 'ROLLBACK TO SAVEPOINT grant_page');
+      const now = new Date();
+      let snapshot = await this.planner!.readSnapshot!(em, [...new Set(lost.flatMap((p) => p.lines.map((l) => l.sku)))], now);
+      for (const p of pending) {
+        if (!lost.includes(p)) snapshot = { ...snapshot, ...consumeDecision(plans.get(p.order.id)!.decision, snapshot.atp, snapshot.network, now) };
+      }
+      for (const p of lost) {
+        try {
+          const plan = await this.planner!.planWith!(em, snapshot, p.order, p.lines.map((line) => ({ line, quantity: line.quantity })), [], now);
+          plans.set(p.order.id, plan);
+          snapshot = { ...snapshot, ...consumeDecision(plan.decision, snapshot.atp, snapshot.network, now) };
+        } catch (err) {
+          if (!(err instanceof DomainError)) throw err; // keeps its plan: it loses again, and is allocated alone
+        }
+      }
+    }
   }
 
   /**
