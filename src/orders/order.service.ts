@@ -10,7 +10,7 @@ import { FulfillmentMethod, FulfillmentOrderStatus as FO, OrderStatus as OS, Loc
 import { Order, OrderLine, OrderTransition } from '../model/order.entity';
 import { FulfillmentOrder, Shipment } from '../model/fulfillment-order.entity';
 import { OPEN_FULFILLMENT, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
-import { validateLine, validatePlaceOrder, type PlaceOrderData } from './place-order.input';
+import { orderableProduct, validateLine, validatePlaceOrder, type PlaceOrderData } from './place-order.input';
 import { reserveOnTransferReceipt, startPickupTransfers, transfersInTransit, type TransferLeg } from './pickup-transfer';
 import { consumeDecision, packDecision, type RoutingDecision } from '../routing';
 import type { RoutingSnapshot } from './routing-snapshot';
@@ -157,8 +157,9 @@ export class OrderService {
    * statements: the orders and their lines as multi-row inserts; one routing snapshot for the page, kept current
    * between orders (each plan consumes the ATP and capacity it takes); the page's stock rows locked in one
    * statement in the fixed lock order, every order granted all its lines or none, and the grants written together.
-   * An order whose reservation lost a race since its plan is re-planned on a fresh snapshot (allocateOpenLines);
-   * one that keeps losing waits as BACKORDERED, to be re-routed when stock moves — never dropped.
+   * An order whose reservation lost a race since its plan is re-planned on a fresh snapshot (regrantPage; after the
+   * last try, alone with allocateOpenLines); one that keeps losing waits as BACKORDERED, to be re-routed when stock
+   * moves — never dropped.
    * An input the hub cannot take (validation, unknown SKU or location) is refused alone, before anything is written.
    * Idempotent on (channel, externalId) like placeOrderIn; the caller keeps external ids unique within a call.
    */
@@ -178,7 +179,7 @@ export class OrderService {
     const pagePlanning = !!(planner?.readSnapshot && planner.planWith);
     const now = new Date();
     // The routing snapshot of the page's SKUs, read first: its product read resolves the lines too.
-    let snapshot = pagePlanning && valid.length
+    const snapshot = pagePlanning && valid.length
       ? await planner!.readSnapshot!(em, [...new Set(valid.flatMap((i) => inputs[i].lines.map((l) => l.sku)))], now) : undefined;
     const resolved = await this.resolveOrderInputs(em, valid.map((i) => inputs[i]), snapshot?.products);
     let pending: PendingOrder[] = [];
@@ -191,20 +192,9 @@ export class OrderService {
     // Plan before writing anything, so that an order routing refuses is refused alone.
     const plans = new Map<string, AllocationPlan>();
     if (snapshot && pending.length) {
-      const planned: PendingOrder[] = [];
-      for (const p of pending) {
-        try {
-          const plan = await planner!.planWith!(em, snapshot, p.order, p.lines.map((line) => ({ line, quantity: line.quantity })), [], now);
-          plans.set(p.order.id, plan);
-          planned.push(p);
-          const next = consumeDecision(plan.decision, snapshot.atp, snapshot.network, now);
-          snapshot = { ...snapshot, atp: next.atp, network: next.network };
-        } catch (err) {
-          if (!(err instanceof DomainError)) throw err;
-          results[p.index] = { error: err };
-        }
-      }
-      pending = planned;
+      const refused = await this.planInTurn(em, snapshot, pending, plans, now);
+      for (const [p, error] of refused) results[p.index] = { error };
+      pending = pending.filter((p) => !refused.has(p));
     }
     if (!pending.length) return results;
 
@@ -355,19 +345,32 @@ export class OrderService {
       await sql(em, 'ROLLBACK TO SAVEPOINT grant_page');
       const now = new Date();
       let snapshot = await this.planner!.readSnapshot!(em, [...new Set(lost.flatMap((p) => p.lines.map((l) => l.sku)))], now);
+      const losing = new Set(lost);
       for (const p of pending) {
-        if (!lost.includes(p)) snapshot = { ...snapshot, ...consumeDecision(plans.get(p.order.id)!.decision, snapshot.atp, snapshot.network, now) };
+        if (!losing.has(p)) snapshot = { ...snapshot, ...consumeDecision(plans.get(p.order.id)!.decision, snapshot.atp, snapshot.network, now) };
       }
-      for (const p of lost) {
-        try {
-          const plan = await this.planner!.planWith!(em, snapshot, p.order, p.lines.map((line) => ({ line, quantity: line.quantity })), [], now);
-          plans.set(p.order.id, plan);
-          snapshot = { ...snapshot, ...consumeDecision(plan.decision, snapshot.atp, snapshot.network, now) };
-        } catch (err) {
-          if (!(err instanceof DomainError)) throw err; // keeps its plan: it loses again, and is allocated alone
-        }
+      // One routing now refuses keeps its plan: it loses again, and is allocated alone.
+      await this.planInTurn(em, snapshot, lost, plans, now);
+    }
+  }
+
+  /**
+   * Plans `orders` one after another against `snapshot`, each taking the ATP and capacity it plans off it for the
+   * next; the plans go into `plans`. Returns the orders routing refused, with the reason (their plans are unchanged).
+   */
+  private async planInTurn(em: EntityManager, snapshot: RoutingSnapshot, orders: PendingOrder[], plans: Map<string, AllocationPlan>, now: Date): Promise<Map<PendingOrder, DomainError>> {
+    const refused = new Map<PendingOrder, DomainError>();
+    for (const p of orders) {
+      try {
+        const plan = await this.planner!.planWith!(em, snapshot, p.order, p.lines.map((line) => ({ line, quantity: line.quantity })), [], now);
+        plans.set(p.order.id, plan);
+        snapshot = { ...snapshot, ...consumeDecision(plan.decision, snapshot.atp, snapshot.network, now) };
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        refused.set(p, err);
       }
     }
+    return refused;
   }
 
   /**
@@ -908,13 +911,6 @@ async function productsBySku(em: EntityManager, skus: string[]): Promise<Map<str
   return new Map(products.map((p) => [p.sku, p]));
 }
 
-/** The product id of a SKU that can be ordered, or the error an order line naming it is refused with. */
-function orderableProduct(bySku: ReadonlyMap<string, { id: string; active: boolean }>, sku: string, field: string): string | DomainError {
-  const p = bySku.get(sku);
-  if (!p) return notFound('SKU', sku, field);
-  if (!p.active) return new DomainError('NOT_ORDERABLE', `SKU "${sku}" is discontinued and cannot be ordered`, field);
-  return p.id;
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => typeof s === 'string' && UUID.test(s);

@@ -1,4 +1,4 @@
-import { badInput } from '../errors';
+import { DomainError, badInput, notFound } from '../errors';
 import { FulfillmentMethod } from '../model/enums';
 import { checkQuantity } from '../inventory/inventory.service';
 
@@ -71,4 +71,12 @@ export function validatePlaceOrder(input: PlaceOrderData): void {
   if (input.currency != null && !/^[A-Z]{3}$/.test(input.currency)) throw badInput('input.currency', 'must be an ISO 4217 code such as "USD"');
   (input.tags ?? []).forEach((t, i) => text(`input.tags[${i}]`, t, 64, true));
   if ((input.tags ?? []).length > 50) throw badInput('input.tags', 'must contain at most 50 tags');
+}
+
+/** The product id of a SKU that can be ordered, or the error a line naming it is refused with (`field` names the line's SKU). */
+export function orderableProduct(bySku: ReadonlyMap<string, { id: string; active: boolean }>, sku: string, field: string): string | DomainError {
+  const p = bySku.get(sku);
+  if (!p) return notFound('SKU', sku, field);
+  if (!p.active) return new DomainError('NOT_ORDERABLE', `SKU "${sku}" is discontinued and cannot be ordered`, field);
+  return p.id;
 }

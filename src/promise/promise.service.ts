@@ -5,6 +5,7 @@ import { US_STATE_TIME_ZONE } from '../db/seed/us-time-zones';
 import { DomainError, badInput, notFound } from '../errors';
 import { readRoutingSnapshot, resolveDestination, type RoutingSnapshot } from '../orders/routing-snapshot';
 import { isUuid } from '../orders/order.service';
+import { orderableProduct } from '../orders/place-order.input';
 import { route, type FulfillmentMethod, type RoutingOrderLine } from '../routing';
 import type { RuleSetService } from '../rules/rule-set.service';
 import {
@@ -89,10 +90,9 @@ export class PromiseService {
     const skus = lines.map((l) => l.sku);
     // Reads only: the SKUs are checked against the snapshot's product read, so the check costs no query of its own.
     const [snapshot, { carriers, calendar }] = await Promise.all([readRoutingSnapshot(em, this.ruleSets, skus, now), this.carriersAndCalendar()]);
-    const known = snapshot.products;
     req.lines.forEach((l, i) => {
-      if (!known.has(l.sku)) throw notFound('SKU', l.sku, `lines[${i}].sku`);
-      if (!known.get(l.sku)!.active) throw new DomainError('NOT_ORDERABLE', `SKU "${l.sku}" is discontinued and cannot be ordered`, `lines[${i}].sku`);
+      const refused = orderableProduct(snapshot.products, l.sku, `lines[${i}].sku`);
+      if (refused instanceof DomainError) throw refused;
     });
     const destination = resolveDestination(this.geocoder, req.destination, snapshot.locations);
     if (!destination) return [];
