@@ -28,7 +28,7 @@ export class OrderRouter {
     return readRoutingSnapshot(em, this.ruleSets, skus, now);
   }
 
-  /** plan() against a snapshot the caller read (and keeps current between orders, e.g. with consumeDecision). */
+  /** plan() against a snapshot the caller read (and keeps current between orders, e.g. with takeDecision). */
   async planWith(em: EntityManager, snapshot: RoutingSnapshot, order: Order, open: { line: OrderLine; quantity: number }[], excludeLocationIds: string[], now: Date): Promise<AllocationPlan> {
     const { ruleSet, locations, network, atp } = snapshot;
     const byId = new Map(locations.map((l) => [l.id, l]));

@@ -12,7 +12,7 @@ import { FulfillmentOrder, Shipment } from '../model/fulfillment-order.entity';
 import { OPEN_FULFILLMENT, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
 import { orderableProduct, validateLine, validatePlaceOrder, type PlaceOrderData } from './place-order.input';
 import { reserveOnTransferReceipt, startPickupTransfers, transfersInTransit, type TransferLeg } from './pickup-transfer';
-import { consumeDecision, packDecision, type RoutingDecision } from '../routing';
+import { ownPlanningInputs, packDecision, takeDecision, type RoutingDecision } from '../routing';
 import type { RoutingSnapshot } from './routing-snapshot';
 
 /** A transition the lifecycle does not allow: returned to callers as a typed result, not thrown at them. */
@@ -344,10 +344,11 @@ export class OrderService {
       for (const p of lost) superseded.push({ orderId: p.order.id, plan: plans.get(p.order.id)! });
       await sql(em, 'ROLLBACK TO SAVEPOINT grant_page');
       const now = new Date();
-      let snapshot = await this.planner!.readSnapshot!(em, [...new Set(lost.flatMap((p) => p.lines.map((l) => l.sku)))], now);
+      const fresh = await this.planner!.readSnapshot!(em, [...new Set(lost.flatMap((p) => p.lines.map((l) => l.sku)))], now);
+      const snapshot = { ...fresh, ...ownPlanningInputs(fresh.atp, fresh.network) };
       const losing = new Set(lost);
       for (const p of pending) {
-        if (!losing.has(p)) snapshot = { ...snapshot, ...consumeDecision(plans.get(p.order.id)!.decision, snapshot.atp, snapshot.network, now) };
+        if (!losing.has(p)) takeDecision(plans.get(p.order.id)!.decision, snapshot.atp, snapshot.network, now);
       }
       // One routing now refuses keeps its plan: it loses again, and is allocated alone.
       await this.planInTurn(em, snapshot, lost, plans, now);
@@ -355,16 +356,18 @@ export class OrderService {
   }
 
   /**
-   * Plans `orders` one after another against `snapshot`, each taking the ATP and capacity it plans off it for the
-   * next; the plans go into `plans`. Returns the orders routing refused, with the reason (their plans are unchanged).
+   * Plans `orders` one after another against a copy of `read`, each taking the ATP and capacity it plans off it for
+   * the next (in place: one copy per page, not one per order); the plans go into `plans`. Returns the orders routing
+   * refused, with the reason (their plans are unchanged).
    */
-  private async planInTurn(em: EntityManager, snapshot: RoutingSnapshot, orders: PendingOrder[], plans: Map<string, AllocationPlan>, now: Date): Promise<Map<PendingOrder, DomainError>> {
+  private async planInTurn(em: EntityManager, read: RoutingSnapshot, orders: PendingOrder[], plans: Map<string, AllocationPlan>, now: Date): Promise<Map<PendingOrder, DomainError>> {
     const refused = new Map<PendingOrder, DomainError>();
+    const snapshot = { ...read, ...ownPlanningInputs(read.atp, read.network) };
     for (const p of orders) {
       try {
         const plan = await this.planner!.planWith!(em, snapshot, p.order, p.lines.map((line) => ({ line, quantity: line.quantity })), [], now);
         plans.set(p.order.id, plan);
-        snapshot = { ...snapshot, ...consumeDecision(plan.decision, snapshot.atp, snapshot.network, now) };
+        takeDecision(plan.decision, snapshot.atp, snapshot.network, now);
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         refused.set(p, err);

@@ -1,6 +1,6 @@
 // Public surface of the routing domain. Services import from here, not from individual files.
 export * from './types';
-export { route, reroute, consumeDecision, RoutingInputError, type RouteOptions } from './route';
+export { route, reroute, consumeDecision, ownPlanningInputs, takeDecision, RoutingInputError, type RouteOptions } from './route';
 export {
   ruleSetSchema,
   parseRuleSet,

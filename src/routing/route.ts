@@ -298,21 +298,38 @@ export function consumeDecision(
   network: RoutingNetwork,
   now: Date,
 ): { atp: AtpSnapshot; network: RoutingNetwork } {
-  const available = { ...atp.available };
+  const own = ownPlanningInputs(atp, network);
+  takeDecision(decision, own.atp, own.network, now);
+  return own;
+}
+
+/**
+ * Copies of `atp` and `network` that `takeDecision` may change: the per-SKU stock records and the locations are
+ * new objects, everything else is shared. A loop that plans many orders against one snapshot copies it once and
+ * takes each decision off it in place, instead of copying the whole snapshot per order.
+ */
+export function ownPlanningInputs(atp: AtpSnapshot, network: RoutingNetwork): { atp: AtpSnapshot; network: RoutingNetwork } {
+  const available: AtpSnapshot['available'] = {};
+  for (const sku in atp.available) available[sku] = { ...atp.available[sku] };
+  return { atp: { available }, network: { ...network, locations: network.locations.map((loc) => ({ ...loc })) } };
+}
+
+/** consumeDecision in place, on inputs the caller owns (see ownPlanningInputs). */
+export function takeDecision(decision: RoutingDecision, atp: AtpSnapshot, network: RoutingNetwork, now: Date): void {
   const touched = new Map<string, number>();
   for (const s of decision.shipments) {
     for (const l of s.lines) {
-      const bySku = (available[l.sku] = { ...(available[l.sku] ?? {}) });
+      const bySku = (atp.available[l.sku] ??= {});
       bySku[s.locationCode] = Math.max(0, (bySku[s.locationCode] ?? 0) - l.quantity);
     }
     touched.set(s.locationCode, (touched.get(s.locationCode) ?? 0) + s.lines.length);
   }
-  const locations = network.locations.map((loc): RoutingLocation => {
+  if (!touched.size) return;
+  for (const loc of network.locations) {
     const lines = touched.get(loc.code);
-    if (lines === undefined) return loc;
+    if (lines === undefined) continue;
     const today = localDate(now, loc.timeZone);
     const used = loc.usedToday && loc.usedToday.date === today ? loc.usedToday : { date: today, orders: 0, lines: 0 };
-    return { ...loc, usedToday: { date: today, orders: used.orders + 1, lines: used.lines + lines } };
-  });
-  return { atp: { available }, network: { ...network, locations } };
+    loc.usedToday = { date: today, orders: used.orders + 1, lines: used.lines + lines };
+  }
 }

@@ -1,5 +1,5 @@
 import { remainingCapacity } from '../../../src/routing/capacity';
-import { consumeDecision, route } from '../../../src/routing/route';
+import { consumeDecision, ownPlanningInputs, route, takeDecision } from '../../../src/routing/route';
 import { localDate, readyTime, zonedTimeToUtc } from '../../../src/routing/time';
 import { NOW, atp, loc, net, north, order, rules } from './fixtures';
 
@@ -46,6 +46,22 @@ describe('time in the location time zone', () => {
     const second = route(order({ id: 'O2' }), next.atp, next.network, rules(), { now: NOW });
     expect(second.shipments[0].locationCode).toBe('Y');
     expect(second.trace.candidates[0].excluded?.code).toBe('CAPACITY_ORDERS_FULL');
+  });
+
+  it('takeDecision does the same in place, on copies that leave the snapshot read untouched', () => {
+    const n = net([loc('X', { dailyOrderCapacity: 2, usedToday: { date: '2025-06-10', orders: 1, lines: 1 } }), loc('Y', { latitude: north(20) })]);
+    const s = atp([['A', 'X', 5], ['A', 'Y', 5], ['B', 'Y', 3]]);
+    const own = ownPlanningInputs(s, n);
+    const first = route(order({ lines: [{ sku: 'A', quantity: 2 }] }), own.atp, own.network, rules(), { now: NOW });
+    takeDecision(first, own.atp, own.network, NOW);
+    expect(own).toEqual(consumeDecision(first, s, n, NOW));
+    expect(own.atp.available.A.X).toBe(3);
+    expect(own.network.locations[0].usedToday).toEqual({ date: '2025-06-10', orders: 2, lines: 2 });
+    // What was read stays as read: a re-plan (or the next page) starts from it.
+    expect(s.available.A.X).toBe(5);
+    expect(n.locations[0].usedToday).toEqual({ date: '2025-06-10', orders: 1, lines: 1 });
+    const second = route(order({ id: 'O2' }), own.atp, own.network, rules(), { now: NOW });
+    expect(second.shipments[0].locationCode).toBe('Y');
   });
 });
 
