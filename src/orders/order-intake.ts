@@ -1,10 +1,10 @@
 import type { EntityManager } from 'typeorm';
-import type { CanonicalOrder } from '../connectors/sdk/canonical';
+import type { CanonicalAddress, CanonicalOrder } from '../connectors/sdk/canonical';
 import { rows } from '../db/sql';
 import { DomainError } from '../errors';
 import { FulfillmentMethod } from '../model/enums';
 import type { OrderService } from './order.service';
-import type { PlaceOrderData } from './place-order.input';
+import { sameAddress, type AddressData, type PlaceOrderData } from './place-order.input';
 
 /** external_ref.internal_id of an order seen only after it was closed in the channel (never placed in the hub). */
 const TOMBSTONE = '00000000-0000-0000-0000-000000000000';
@@ -64,6 +64,14 @@ export class OrderIntake {
         if (rejected) throw new DomainError('INVALID_TRANSITION', `channel cancelled order ${o.externalId}, but the hub cannot: ${rejected.message}`);
       }
     } else {
+      // A new address first, so that units routed again below go by it. Once nothing is left to ship, the channel's
+      // edit has no effect here (the goods went to the old one): the rest of the update still lands. One without the
+      // street the hub holds is a redacted view of the order (marketplaces hide buyers' details), not a correction.
+      const shipTo = o.shipTo ? addressData(o.shipTo) : null;
+      const [cur] = shipTo ? await rows<{ ship_to: AddressData | null }>(em, `SELECT ship_to FROM orders WHERE id = $1`, [ref.internal_id]) : [];
+      if (shipTo && cur && !sameAddress(cur.ship_to, shipTo) && !(cur.ship_to?.line1 && !shipTo.line1)) {
+        await asChannel(em, src, () => this.orders.changeShipToIn(em, ref.internal_id, shipTo, `ship-to changed in ${src.channel}`, actor));
+      }
       const change = await lineChanges(em, ref.internal_id, o);
       if (change.takenBack.size) await asChannel(em, src, () => this.orders.cancelLinesIn(em, ref.internal_id, change.takenBack, `cancelled in ${src.channel}`, actor));
       if (change.newLines.length || change.more.size) {
@@ -233,15 +241,19 @@ export function toPlaceOrder(src: IntakeSource, o: CanonicalOrder): PlaceOrderDa
     currency: o.currency,
     placedAt: new Date(o.placedAt),
     customer: o.customer ? { name: o.customer.name ?? null, email: o.customer.email ?? null, phone: o.customer.phone ?? null } : null,
-    shipTo: o.shipTo ? {
-      name: o.shipTo.name ?? null, line1: o.shipTo.line1 ?? null, line2: o.shipTo.line2 ?? null, city: o.shipTo.city ?? null,
-      region: o.shipTo.region ?? null, postalCode: o.shipTo.postalCode ?? null, country: o.shipTo.country,
-      latitude: o.shipTo.latitude ?? null, longitude: o.shipTo.longitude ?? null,
-    } : null,
+    shipTo: o.shipTo ? addressData(o.shipTo) : null,
     tags: (o.tags ?? []).slice(0, 50).map((t) => t.slice(0, 64)),
     attributes: o.name ? { channelOrderName: o.name } : null,
     lines: o.lines
       .map((l) => ({ sku: l.sku, quantity: l.quantity - (l.quantityCancelled ?? 0), unitPrice: l.unitPrice, externalId: l.externalId }))
       .filter((l) => l.quantity > 0),
+  };
+}
+
+/** A channel's address as the hub keeps it (the phone goes with the customer). */
+function addressData(a: CanonicalAddress): AddressData {
+  return {
+    name: a.name ?? null, line1: a.line1 ?? null, line2: a.line2 ?? null, city: a.city ?? null, region: a.region ?? null,
+    postalCode: a.postalCode ?? null, country: a.country, latitude: a.latitude ?? null, longitude: a.longitude ?? null,
   };
 }

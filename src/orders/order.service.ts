@@ -10,7 +10,7 @@ import { FulfillmentMethod, FulfillmentOrderStatus as FO, OrderStatus as OS, Loc
 import { Order, OrderLine, OrderTransition } from '../model/order.entity';
 import { FulfillmentOrder, Shipment } from '../model/fulfillment-order.entity';
 import { OPEN_FULFILLMENT, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
-import { orderableProduct, validateLine, validatePlaceOrder, type PlaceOrderData } from './place-order.input';
+import { addressLine, orderableProduct, sameAddress, validateAddress, validateLine, validatePlaceOrder, type AddressData, type PlaceOrderData } from './place-order.input';
 import { reserveOnTransferReceipt, startPickupTransfers, transfersInTransit, type TransferLeg } from './pickup-transfer';
 import { ownPlanningInputs, packDecision, takeDecision, type RoutingDecision } from '../routing';
 import type { RoutingSnapshot } from './routing-snapshot';
@@ -543,6 +543,33 @@ export class OrderService {
       await this.syncOrderStatus(em, order, actor);
     }
     await this.touch(em, orderId, { linesChanged: true });
+  }
+
+  /**
+   * The order ships to another address from now on: the units not shipped yet, wherever they are allocated (the
+   * stock stays reserved where it is). Open fulfilment orders already with a 3PL or ERP are sent the new address
+   * through the outbox (migration 820). Refused once nothing is left to ship; the same address again changes
+   * nothing. Throws on a malformed address.
+   */
+  async changeShipTo(orderId: string, shipTo: AddressData, actor: string): Promise<Order | TransitionRejected> {
+    if (!isUuid(orderId)) throw notFound('Order', orderId, 'id');
+    const rejected = await retryingTransaction(this.ds, (em) => this.changeShipToIn(em, orderId, shipTo, 'ship-to changed', actor));
+    return rejected ?? this.require(orderId);
+  }
+
+  /** changeShipTo inside the caller's transaction (the channel changed the address; sync engine). */
+  async changeShipToIn(em: EntityManager, orderId: string, shipTo: AddressData, reason: string, actor: string): Promise<TransitionRejected | null> {
+    validateAddress('shipTo', shipTo);
+    const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
+    if (!order) throw notFound('Order', orderId, 'id');
+    if (sameAddress(order.shipTo, shipTo)) return null;
+    if (![OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED].includes(order.status)) {
+      return new TransitionRejected('Order', order.id, order.status, order.status, `the ship-to address of an order in ${order.status} can no longer change`);
+    }
+    await sql(em, `UPDATE orders SET ship_to = $2::jsonb WHERE id = $1`, [order.id, JSON.stringify(shipTo)]);
+    await this.recordTransition(em, order.id, null, order.status, order.status, actor, `${reason}: ${addressLine(order.shipTo)} → ${addressLine(shipTo)}`);
+    await this.touch(em, order.id);
+    return null;
   }
 
   /**

@@ -44,6 +44,20 @@ export function validateAddress(field: string, a: AddressData): void {
   if (hasLng && !(Number.isFinite(a.longitude) && Math.abs(a.longitude!) <= 180)) throw badInput(`${field}.longitude`, 'must be between -180 and 180');
 }
 
+const ADDRESS_FIELDS = ['name', 'line1', 'line2', 'city', 'region', 'postalCode', 'country', 'latitude', 'longitude'] as const;
+
+/** Whether two addresses say the same (a field left out and a null one are the same). */
+export function sameAddress(a: AddressData | null | undefined, b: AddressData | null | undefined): boolean {
+  if (!a || !b) return !a === !b;
+  return ADDRESS_FIELDS.every((k) => (a[k] ?? null) === (b[k] ?? null));
+}
+
+/** An address in one line, for history entries ("1 Main St, Springfield IL 62701, US"). */
+export function addressLine(a: AddressData | null | undefined): string {
+  if (!a) return '(none)';
+  return [a.line1, [a.city, a.region, a.postalCode].filter(Boolean).join(' '), a.country].filter(Boolean).join(', ');
+}
+
 /** One order line as placed or added later by the channel; `field` names it in the error. */
 export function validateLine(field: string, line: PlaceOrderData['lines'][number]): void {
   text(`${field}.sku`, line.sku, 100, true);

@@ -208,6 +208,11 @@ export class OrderResolver {
     return orNotAllowed(await services.orders.allocate(id, shipments, actor));
   }
 
+  @Mutation(() => OrderTransitionResult, { description: 'Ship the units not shipped yet to another address; open fulfilment orders already at a 3PL or ERP are sent it. Allocation is kept.' })
+  async changeOrderShipTo(@Arg('id', () => ID) id: string, @Arg('shipTo', () => Address) shipTo: Address, @Ctx() { services, actor }: GraphQLContext) {
+    return orNotAllowed(await services.orders.changeShipTo(id, shipTo, actor));
+  }
+
   @Mutation(() => Order)
   tagOrder(@Arg('id', () => ID) id: string, @Arg('tags', () => [String]) tags: string[], @Ctx() { services, actor }: GraphQLContext) {
     return services.orders.tag(id, tags, true, actor);

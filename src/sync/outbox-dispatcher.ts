@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { CreateOrderCommand, SetStockCommand } from '../connectors/sdk/canonical';
+import type { CreateOrderCommand, SetStockCommand, UpdateShipToCommand } from '../connectors/sdk/canonical';
 import { ConnectorError } from '../connectors/sdk/connector-error';
 import { rows } from '../db/sql';
+import { FulfillmentOrderStatus as FO } from '../model/enums';
+import { OPEN_FULFILLMENT } from '../orders/order-lifecycle';
 import type { Logger } from '../logger';
 import type { ConnectionService, ConnectionView, OpenedConnection } from '../connections/connection.service';
 import { backoffMs } from './job-queue';
@@ -159,6 +161,24 @@ export class OutboxDispatcher {
           `SELECT external_id FROM external_ref WHERE connection_id = $1 AND entity_type = 'FULFILLMENT_ORDER' AND internal_id = $2`, [conn.id, ev.aggregate_id]);
         if (!ref) return 'never reached the vendor; nothing to cancel';
         await opened.vendor.push('cancelOrder', { orderExternalId: ref.external_id, reason: 'cancelled in the hub', idempotencyKey: ev.idempotency_key });
+        return undefined;
+      }
+      case 'fulfillment.address': {
+        const [ref] = await rows<{ external_id: string }>(this.ds.manager,
+          `SELECT external_id FROM external_ref WHERE connection_id = $1 AND entity_type = 'FULFILLMENT_ORDER' AND internal_id = $2`, [conn.id, ev.aggregate_id]);
+        if (!ref) return 'never reached the vendor; it is sent there with the address of the moment';
+        const [fo] = await rows<{ status: string; ship_to: Record<string, unknown> | null; customer_name: string | null; customer_email: string | null; customer_phone: string | null }>(this.ds.manager,
+          `SELECT fo.status, o.ship_to, o.customer_name, o.customer_email, o.customer_phone FROM fulfillment_order fo JOIN orders o ON o.id = fo.order_id WHERE fo.id = $1`, [ev.aggregate_id]);
+        if (!fo) return 'fulfilment order no longer exists';
+        if (!OPEN_FULFILLMENT.includes(fo.status as FO)) return `fulfilment order is ${fo.status}; address not sent`;
+        if (!fo.ship_to) return 'the order has no ship-to address';
+        if (!opened.vendor.supports('updateShipTo')) {
+          throw new ConnectorError({ code: 'CONFIG', message: `${conn.kind} cannot change the address of an order it holds: change vendor order ${ref.external_id} there, then discard this event`, retryable: false, operation: 'updateShipTo', record: ev.aggregate_id });
+        }
+        await opened.vendor.push('updateShipTo', {
+          orderExternalId: ref.external_id, reference: ev.aggregate_id, shipTo: stripNulls(fo.ship_to) as unknown as UpdateShipToCommand['shipTo'],
+          customer: { name: fo.customer_name ?? undefined, email: fo.customer_email ?? undefined, phone: fo.customer_phone ?? undefined }, idempotencyKey: ev.idempotency_key,
+        });
         return undefined;
       }
       case 'order.cancel': {

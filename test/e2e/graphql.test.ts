@@ -94,6 +94,21 @@ describe('bad input gets a clear error and writes nothing', () => {
     expect((await call(cancel, { id: placed.data.placeOrder.id })).data.cancelOrder).toEqual({ __typename: 'Order', status: 'CANCELLED' });
     expect((await call(cancel, { id: placed.data.placeOrder.id })).data.cancelOrder).toMatchObject({ __typename: 'TransitionError', code: 'INVALID_TRANSITION', currentStatus: 'CANCELLED' });
   });
+
+  it('changeOrderShipTo: the order ships to the new address; a bad one is refused by field; a cancelled order keeps its own', async () => {
+    const placed = await call(PLACE, { input: order('SHIP-TO-1') });
+    const id = placed.data.placeOrder.id;
+    const change = `mutation($id: ID!, $shipTo: AddressInput!) { changeOrderShipTo(id: $id, shipTo: $shipTo) {
+      __typename ... on Order { status shipTo { line1 city postalCode country } transitions { toStatus reason } } ... on TransitionError { code message } } }`;
+    const moved = await call(change, { id, shipTo: { line1: '1 Main St', city: 'Evanston', postalCode: '60201', country: 'US' } });
+    expect(moved.errors).toBeUndefined();
+    expect(moved.data.changeOrderShipTo).toMatchObject({ __typename: 'Order', status: 'ALLOCATED', shipTo: { line1: '1 Main St', city: 'Evanston', postalCode: '60201', country: 'US' } });
+    expect(moved.data.changeOrderShipTo.transitions).toContainEqual({ toStatus: 'ALLOCATED', reason: 'ship-to changed: Chicago, US → 1 Main St, Evanston 60201, US' });
+    const bad = await call(change, { id, shipTo: { city: 'Evanston', country: 'usa' } });
+    expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shipTo.country' });
+    await call(`mutation($id: ID!) { cancelOrder(id: $id) { __typename } }`, { id });
+    expect((await call(change, { id, shipTo: { city: 'Skokie', country: 'US' } })).data.changeOrderShipTo).toMatchObject({ __typename: 'TransitionError', code: 'INVALID_TRANSITION' });
+  });
 });
 
 describe('subscriptions over graphql-ws', () => {

@@ -272,6 +272,21 @@ export interface CreateOrderCommand {
   idempotencyKey: string;
 }
 
+/**
+ * Hub → vendor: the order an earlier `createOrder` placed now ships to another address (the customer corrected it
+ * in the channel, or an operator did in the hub). `orderExternalId` is what `createOrder` returned; `reference` the
+ * hub's id it was created with. The connector changes every part of the vendor order that has not left yet, and
+ * fails without retry (ConnectorError, `retryable: false`) when nothing can change any more, so that the event is
+ * kept as a dead letter for an operator. Pushing the same address twice is harmless.
+ */
+export interface UpdateShipToCommand {
+  orderExternalId: string;
+  reference: string;
+  shipTo: CanonicalAddress;
+  customer?: CanonicalCustomer;
+  idempotencyKey: string;
+}
+
 export interface PushResult {
   /** Id the vendor gave the effect (fulfillment id, shipment id, feed id, submission id). */
   externalId?: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AdjustStockCommand, CancelOrderCommand, CanonicalOrder, CanonicalShipment, CreateOrderCommand, CreateShipmentCommand, PushResult, SetStockCommand } from './canonical';
+import type { AdjustStockCommand, CancelOrderCommand, CanonicalOrder, CanonicalShipment, CreateOrderCommand, CreateShipmentCommand, PushResult, SetStockCommand, UpdateShipToCommand } from './canonical';
 import { ConnectorError } from './connector-error';
 import type { CreateReturnCommand, RefundCommand } from './returns';
 import { type Clock, systemClock } from './clock';
@@ -37,6 +37,8 @@ export interface PushOperations<Ctx> {
   adjustStock?(ctx: Ctx, cmd: AdjustStockCommand): Promise<PushResult>;
   /** Place an order in the vendor's system (ERP books, POS pickup order, 3PL fulfilment order); idempotent by `reference`. */
   createOrder?(ctx: Ctx, cmd: CreateOrderCommand): Promise<PushResult>;
+  /** Send an order placed with `createOrder` to a new ship-to address (see `UpdateShipToCommand`). */
+  updateShipTo?(ctx: Ctx, cmd: UpdateShipToCommand): Promise<PushResult>;
   /** Refund returned goods on the origin channel; pushed once per idempotency key (see `RefundCommand`). */
   refund?(ctx: Ctx, cmd: RefundCommand): Promise<PushResult>;
   /** Open a return order at a 3PL so it expects the goods (and issues the label); idempotent by `reference`. */

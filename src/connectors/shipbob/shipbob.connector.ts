@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CanonicalReturn, CanonicalShipment, CanonicalStockLevel, CreateOrderCommand } from '../sdk/canonical';
+import type { CanonicalReturn, CanonicalShipment, CanonicalStockLevel, CreateOrderCommand, UpdateShipToCommand } from '../sdk/canonical';
 import { ConnectorError } from '../sdk/connector-error';
 import { baseConfigSchema, type ConnectorContext, defineConnector } from '../sdk/connector';
 import { headerAuth } from '../sdk/auth';
@@ -100,6 +100,51 @@ async function createOrder(ctx: Ctx, cmd: CreateOrderCommand) {
   }
 }
 
+/** Shipment statuses whose address ShipBob still changes: not labelled, shipped, cancelled or swept. */
+const ADDRESS_CAN_CHANGE = new Set(['None', 'Processing', 'Exception', 'OnHold', 'ImportReview']);
+
+/** `Orders.UpdateAddressRequest` from the hub's address. */
+export function updateAddressBody(cmd: UpdateShipToCommand) {
+  const a = cmd.shipTo;
+  if (!a.line1 || !a.city) {
+    throw new ConnectorError({ code: 'CONFIG', message: `order ${cmd.reference} needs a ship-to address with a street and a city for ShipBob`, retryable: false, operation: 'PUT /shipment/{shipmentId}:updateAddress', record: cmd.reference });
+  }
+  const body: Record<string, string> = { street_address1: a.line1, city: a.city, country_code: a.country };
+  if (a.line2) body.street_address2 = a.line2;
+  if (a.region) body.state = a.region;
+  if (a.postalCode) body.zip_code = a.postalCode;
+  const name = a.name ?? cmd.customer?.name;
+  if (name) body.recipient_name = name;
+  if (cmd.customer?.email) body.email = cmd.customer.email;
+  if (cmd.customer?.phone ?? a.phone) body.phone_number = (cmd.customer?.phone ?? a.phone)!;
+  return body;
+}
+
+/**
+ * ShipBob keeps the address per shipment: `PUT /shipment/{id}:updateAddress` on each shipment of the order that has
+ * not been labelled yet. None left means the goods are on their way: a permanent failure, for an operator.
+ */
+async function updateShipTo(ctx: Ctx, cmd: UpdateShipToCommand) {
+  const list = 'GET /order/{orderId}/shipment';
+  const res = await ctx.http.request({ path: `${P}/order/${encodeURIComponent(cmd.orderExternalId)}/shipment`, headers: channel(ctx), operation: list });
+  const shipments = expectShape(z.array(z.looseObject({ id: z.union([z.number().int(), z.string()]), status: z.string().nullish() })), res.data ?? [], { operation: list });
+  const open = shipments.filter((s) => ADDRESS_CAN_CHANGE.has(s.status ?? 'None'));
+  if (!open.length) {
+    throw new ConnectorError({ code: 'VENDOR', message: `ShipBob order ${cmd.orderExternalId} has no shipment whose address can still change (${shipments.map((s) => `${s.id}: ${s.status}`).join(', ') || 'no shipments'})`,
+      retryable: false, operation: list, record: cmd.reference });
+  }
+  const body = updateAddressBody(cmd);
+  const op = 'PUT /shipment/{shipmentId}:updateAddress';
+  for (const s of open) {
+    const put = await ctx.http.request({ method: 'PUT', path: `${P}/shipment/${encodeURIComponent(String(s.id))}:updateAddress`, body, headers: channel(ctx), operation: op, idempotent: true });
+    const r = expectShape(z.looseObject({ is_success: z.boolean().nullish(), error: z.looseObject({ code: z.string().nullish(), message: z.string().nullish() }).nullish() }), put.data ?? {}, { operation: op });
+    if (r.is_success === false) {
+      throw new ConnectorError({ code: 'VENDOR', message: `ShipBob did not change the address of shipment ${s.id}: ${r.error?.message ?? r.error?.code ?? 'no reason given'}`, retryable: false, operation: op, record: cmd.reference, details: r });
+    }
+  }
+  return { externalId: cmd.orderExternalId };
+}
+
 const DAY = 86_400_000;
 
 export const shipbobConnector = defineConnector<ShipBobConfig, ShipBobCredentials>({
@@ -188,6 +233,7 @@ export const shipbobConnector = defineConnector<ShipBobConfig, ShipBobCredential
 
   push: {
     createOrder: (ctx, cmd) => createOrder(ctx, cmd),
+    updateShipTo: (ctx, cmd) => updateShipTo(ctx, cmd),
     createReturn: (ctx, cmd) => shipbobCreateReturn(ctx, cmd),
     /** `POST /2026-01/order/{orderId}:cancel`: cancels the order and its shipments; Failure means it already left. */
     async cancelOrder(ctx, cmd) {

@@ -98,6 +98,36 @@ test('cancelOrder uses POST /2026-01/order/{orderId}:cancel (the spec path); Fai
   await expect(openShipBob(clock()).push('cancelOrder', { orderExternalId: '31338', idempotencyKey: 'c' })).rejects.toMatchObject({ code: 'VENDOR', record: '31338', message: expect.stringContaining('already shipped') });
 });
 
+test('updateShipTo: PUT /shipment/{id}:updateAddress (the spec body) on each shipment not labelled yet; none left is a VENDOR error for an operator', async () => {
+  const listed = responseExample('/2026-01/order/{orderId}/shipment', 'get');
+  const shipment = (id: number, status: string) => ({ ...listed[0], id, order_id: 31337, status });
+  const update = { orderExternalId: '31337', reference: 'fo-77', customer: { name: 'Jane Roe', email: 'jane@example.com' },
+    shipTo: { name: 'Jane Roe', line1: '200 Elm St', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' }, idempotencyKey: 'a' };
+  const sent: Json[] = [];
+  nock(HOST).get('/2026-01/order/31337/shipment').reply(200, [shipment(1, 'Processing'), shipment(2, 'Completed'), shipment(3, 'OnHold'), shipment(4, 'LabeledCreated')]);
+  for (const id of [1, 3]) {
+    nock(HOST).put(`/2026-01/shipment/${id}:updateAddress`, (b) => (sent.push(b), true))
+      .reply(200, { ...responseExample('/2026-01/shipment/{shipmentId}:updateAddress', 'put'), id, is_success: true, error: null });
+  }
+  expect(await openShipBob(clock()).push('updateShipTo', update)).toEqual({ externalId: '31337' });
+  expect(nock.isDone()).toBe(true);
+  expect(sent).toHaveLength(2);
+  for (const b of sent) {
+    expect(shipbob.errors(b, shipbob.requestSchema('/2026-01/shipment/{shipmentId}:updateAddress', 'put'))).toEqual([]);
+    expect(b).toEqual({ recipient_name: 'Jane Roe', street_address1: '200 Elm St', city: 'Springfield', state: 'IL', zip_code: '62701', country_code: 'US', email: 'jane@example.com' });
+  }
+
+  // Everything labelled or shipped: nothing can change there any more; not retried.
+  nock(HOST).get('/2026-01/order/31338/shipment').reply(200, [shipment(5, 'Completed')]);
+  await expect(openShipBob(clock()).push('updateShipTo', { ...update, orderExternalId: '31338' }))
+    .rejects.toMatchObject({ code: 'VENDOR', retryable: false, record: 'fo-77', message: expect.stringContaining('5: Completed') });
+  // ShipBob answers 200 with is_success false when it refuses the address.
+  nock(HOST).get('/2026-01/order/31339/shipment').reply(200, [shipment(6, 'Processing')]);
+  nock(HOST).put('/2026-01/shipment/6:updateAddress').reply(200, { id: 6, is_success: false, error: { code: 'INVALID_PARAMETER', message: 'Address could not be validated' } });
+  await expect(openShipBob(clock()).push('updateShipTo', { ...update, orderExternalId: '31339' }))
+    .rejects.toMatchObject({ code: 'VENDOR', retryable: false, message: expect.stringContaining('Address could not be validated') });
+});
+
 test('inventory per fulfilment centre follows the next links to the end; returns too', async () => {
   const item = (id: number, loc: number, q: number) => ({ inventory_id: id, sku: `SKU-${id}`, name: 'x', locations: [{ location_id: loc, name: 'Cicero (IL)', fulfillable_quantity: q, on_hand_quantity: q + 1, committed_quantity: 1, awaiting_quantity: 0, internal_transfer_quantity: 0 }] });
   nock(HOST).get('/2026-01/inventory-level/locations').query({ PageSize: '2', IsActive: 'true' }).reply(200, { items: [item(1, 10, 5), item(2, 10, 0)], next: '/2026-01/inventory-level/locations?Cursor=abc', prev: null });

@@ -1,0 +1,165 @@
+// A customer corrects the shipping address after ordering (Shopify orders/updated carries the new shipping_address):
+// the hub ships the units not shipped yet there, the 3PL holding the fulfilment order is sent the new address
+// (ShipBob: PUT /shipment/{id}:updateAddress), and nothing changes once the goods are gone. Payloads: the REST order
+// of ../shared/fixtures/shopify/rest-2026-07/order-1.json, signed as Shopify signs its webhooks; ShipBob's answers
+// are the examples of ../shared/fixtures/shipbob/openapi-2026-01.json.
+import nock from 'nock';
+import { hmacSha256 } from '../../src/connectors/sdk/webhooks';
+import { DomainError } from '../../src/errors';
+import { FulfillmentOrderStatus as FO } from '../../src/model/enums';
+import { TransitionRejected } from '../../src/orders/order.service';
+import { responseExample, shipbob } from '../connectors/shipbob/shipbob-fixtures';
+import { restOrders } from '../connectors/shopify/shopify-fixtures';
+import { assertStockInvariants, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+const SECRET = 'shopify_webhook_secret_ship_to';
+const CHANNEL = 'shop-ship-to';
+const SHIPBOB = 'https://shipbob-ship-to.test';
+const ODOO = 'https://erp-ship-to.test';
+const base = restOrders('order-1.json')[0];
+const OLD = base.shipping_address;
+const NEW = { ...OLD, address1: '200 Elm Street', city: 'Springfield', zip: '62701', province: 'Illinois', province_code: 'IL', latitude: 39.7817, longitude: -89.6501 };
+
+let t: TestHub;
+let shipbobId: string;
+let odooId: string;
+beforeAll(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  t = await createTestHub({ config: { masterKey: 'ship-to-master-key-0123456789abcdefghijkl' } });
+  await seedSmallNetwork(t.services);
+  await t.services.inventory.set({ sku: 'A', locationCode: 'WH-A', onHand: 100 }, 'test');
+  await t.services.inventory.set({ sku: 'C', locationCode: 'WH-B', onHand: 100 }, 'test');
+  await t.services.connections.create({ name: CHANNEL, kind: 'shopify', config: { shop: 'ship-to', baseUrl: 'https://ship-to.myshopify.test' },
+    credentials: { accessToken: 'shpat_unused', webhookSecret: SECRET } });
+  shipbobId = (await t.services.connections.create({ name: 'shipbob-ship-to', kind: 'shipbob', config: { channelId: '1', baseUrl: SHIPBOB },
+    credentials: { accessToken: 'pat' }, settings: { fulfilsLocations: ['WH-A'] } })).id;
+  odooId = (await t.services.connections.create({ name: 'odoo-ship-to', kind: 'odoo', config: { url: ODOO, baseUrl: ODOO },
+    credentials: { apiKey: 'key' }, settings: { fulfilsLocations: ['WH-B'] } })).id;
+});
+afterAll(async () => {
+  await t.close();
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+let events = 0;
+async function deliver(topic: string, id: number, updatedAt: string, sku: string, address: Json) {
+  const order = { ...base, id, name: `#${id}`, updated_at: updatedAt, cancelled_at: null, closed_at: null, fulfillment_status: null, shipping_address: address,
+    line_items: [{ ...base.line_items[0], id: id * 10 + 1, sku, quantity: 1, current_quantity: 1, fulfillable_quantity: 1 }] };
+  const body = JSON.stringify(order);
+  const r = await t.services.sync.webhooks.receive(CHANNEL, { rawBody: Buffer.from(body),
+    headers: { 'x-shopify-topic': topic, 'x-shopify-hmac-sha256': hmacSha256(SECRET, body).toString('base64'), 'x-shopify-event-id': `evt-${++events}` } });
+  expect(r.status).toBe('accepted');
+  await t.services.sync.queue.drain();
+}
+
+async function state(externalId: number) {
+  const ds = t.db.dataSource;
+  const [order] = await ds.query(`SELECT id, status, version, ship_to FROM orders WHERE channel = $1 AND external_id = $2`, [CHANNEL, String(externalId)]);
+  const fos = await ds.query(`SELECT id, status FROM fulfillment_order WHERE order_id = $1 ORDER BY created_at`, [order.id]);
+  const history = (await ds.query(`SELECT from_status, to_status, reason FROM order_transition WHERE order_id = $1 AND from_status = to_status ORDER BY id`, [order.id]))
+    .map((h: { reason: string }) => h.reason);
+  const outbox = await ds.query(`SELECT topic, connection_id, status, last_error FROM outbox_event WHERE aggregate_id = ANY($1) ORDER BY id`, [fos.map((f: { id: string }) => f.id)]);
+  return { id: order.id as string, status: order.status as string, version: order.version as number, shipTo: order.ship_to, fos, history, outbox };
+}
+
+test('a new address from the channel: the order ships there, ShipBob is sent it once per change, and a stale or repeated update changes nothing', async () => {
+  await deliver('orders/create', 500, '2026-01-01T10:00:00Z', 'A', OLD);
+  const placed = await state(500);
+  expect(placed).toMatchObject({ status: 'ALLOCATED', shipTo: { line1: 'Chestnut Street 92', city: 'Louisville', region: 'KY' }, history: [] });
+  // The fulfilment order reaches ShipBob (looked up by reference first, then created).
+  const fo = placed.fos[0].id;
+  nock(SHIPBOB).get('/2026-01/order').query({ ReferenceIds: fo }).reply(200, []);
+  nock(SHIPBOB).post('/2026-01/order').reply(201, { ...responseExample('/2026-01/order', 'post', '201'), id: 9001, reference_id: fo });
+  await t.services.sync.outbox.drain();
+
+  await deliver('orders/updated', 500, '2026-01-01T11:00:00Z', 'A', NEW);
+  const moved = await state(500);
+  expect(moved).toMatchObject({ status: 'ALLOCATED', version: placed.version + 1,
+    shipTo: { name: 'Bob Norman', line1: '200 Elm Street', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US', latitude: 39.7817, longitude: -89.6501 } });
+  expect(moved.history).toEqual([`ship-to changed in ${CHANNEL}: Chestnut Street 92, Louisville KY 40202, US → 200 Elm Street, Springfield IL 62701, US`]);
+  expect(moved.fos).toEqual(placed.fos); // the stock stays where it is reserved
+  expect(moved.outbox.map((e: Json) => [e.topic, e.status])).toEqual([['fulfillment.create', 'SENT'], ['fulfillment.address', 'PENDING']]);
+
+  // ShipBob keeps the address per shipment: the one not labelled yet gets it, in the spec's shape.
+  const sent: Json[] = [];
+  const listed = responseExample('/2026-01/order/{orderId}/shipment', 'get');
+  nock(SHIPBOB).get('/2026-01/order/9001/shipment').reply(200, [{ ...listed[0], id: 77, order_id: 9001, status: 'Processing' }]);
+  nock(SHIPBOB).put('/2026-01/shipment/77:updateAddress', (b) => (sent.push(b), true)).reply(200, { id: 77, is_success: true });
+  await t.services.sync.outbox.drain();
+  expect(nock.isDone()).toBe(true);
+  expect(sent).toEqual([expect.objectContaining({ recipient_name: 'Bob Norman', street_address1: '200 Elm Street', city: 'Springfield', state: 'IL', zip_code: '62701', country_code: 'US' })]);
+  expect(shipbob.errors(sent[0], shipbob.requestSchema('/2026-01/shipment/{shipmentId}:updateAddress', 'put'))).toEqual([]);
+  expect((await state(500)).outbox.map((e: Json) => e.status)).toEqual(['SENT', 'SENT']);
+
+  // The same view again under a new event id, an older one with the old address, and one without the street (a
+  // redacted view, not a correction): nothing moves.
+  await deliver('orders/updated', 500, '2026-01-01T12:00:00Z', 'A', NEW);
+  await deliver('orders/updated', 500, '2026-01-01T10:30:00Z', 'A', OLD);
+  await deliver('orders/updated', 500, '2026-01-01T12:30:00Z', 'A', { ...NEW, address1: null, name: null, first_name: null, last_name: null });
+  const again = await state(500);
+  expect(again).toMatchObject({ version: moved.version, shipTo: moved.shipTo, history: moved.history });
+  expect(again.outbox).toHaveLength(2);
+  await assertStockInvariants(t.db.dataSource);
+});
+
+test('once the goods have shipped, a later address from the channel is not applied, and the rest of the update still lands', async () => {
+  await deliver('orders/create', 510, '2026-01-01T10:00:00Z', 'A', OLD);
+  const placed = await state(510);
+  nock(SHIPBOB).get('/2026-01/order').query({ ReferenceIds: placed.fos[0].id }).reply(200, []);
+  nock(SHIPBOB).post('/2026-01/order').reply(201, { ...responseExample('/2026-01/order', 'post', '201'), id: 9002, reference_id: placed.fos[0].id });
+  await t.services.sync.outbox.drain();
+  expect(nock.isDone()).toBe(true);
+  for (const to of [FO.ACCEPTED, FO.PICKED, FO.PACKED, FO.SHIPPED]) await t.services.orders.transitionFulfillment(placed.fos[0].id, to, 'wh');
+  // (The tracking that goes back to the shop is not this test's business: the shop turns it away at once.)
+  nock('https://ship-to.myshopify.test').post(/graphql/).reply(403, { errors: 'not in this test' });
+  await t.services.sync.outbox.drain();
+  const shipped = await state(510);
+  expect(shipped.status).toBe('SHIPPED');
+
+  await deliver('orders/updated', 510, '2026-01-01T11:00:00Z', 'A', NEW);
+  const after = await state(510);
+  expect(after).toMatchObject({ status: 'SHIPPED', version: shipped.version, shipTo: shipped.shipTo, history: [] });
+  expect(after.outbox.map((e: Json) => e.topic)).not.toContain('fulfillment.address');
+  // The delivery was processed (not quarantined): the channel's version is remembered.
+  const [ref] = await t.db.dataSource.query(`SELECT source_updated_at FROM external_ref WHERE entity_type = 'ORDER' AND external_id = '510'`);
+  expect(new Date(ref.source_updated_at).toISOString()).toBe('2026-01-01T11:00:00.000Z');
+  // An operator cannot either.
+  const rejected = await t.services.orders.changeShipTo(after.id, { line1: '1 Other Rd', city: 'Chicago', country: 'US' }, 'ops');
+  expect(rejected).toBeInstanceOf(TransitionRejected);
+  expect((rejected as TransitionRejected).message).toContain('can no longer change');
+});
+
+test('an operator corrects the address; a vendor that cannot change a held order keeps the event as a dead letter that says what to do', async () => {
+  // SKU C is stocked at WH-B only, which the ERP fulfils: the fulfilment order goes to Odoo.
+  await deliver('orders/create', 520, '2026-01-01T10:00:00Z', 'C', OLD);
+  const placed = await state(520);
+  const fo = placed.fos[0].id;
+  nock(ODOO).post('/json/2/sale.order/search_read').reply(200, []);
+  nock(ODOO).post('/json/2/product.product/search_read').reply(200, [{ id: 7, default_code: 'C' }]);
+  nock(ODOO).post('/json/2/res.partner/search_read').reply(200, [{ id: 3 }]);
+  nock(ODOO).post('/json/2/sale.order/create').reply(200, [42]);
+  nock(ODOO).post('/json/2/sale.order/action_confirm').reply(200, 'true', { 'content-type': 'application/json' });
+  await t.services.sync.outbox.drain();
+  expect(nock.isDone()).toBe(true);
+
+  // Bad input is refused with the field named, and nothing changes.
+  await expect(t.services.orders.changeShipTo(placed.id, { line1: '1 Main St', city: 'Springfield', country: 'USA' }, 'ops'))
+    .rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'shipTo.country' });
+  expect((await state(520)).version).toBe(placed.version);
+
+  const order = await t.services.orders.changeShipTo(placed.id, { name: 'Bob Norman', line1: '1 Main St', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' }, 'ops');
+  expect(order).not.toBeInstanceOf(TransitionRejected);
+  expect(order).not.toBeInstanceOf(DomainError);
+  const moved = await state(520);
+  expect(moved.history).toEqual(['ship-to changed: Chestnut Street 92, Louisville KY 40202, US → 1 Main St, Springfield IL 62701, US']);
+  await t.services.sync.outbox.drain();
+  const [address] = (await state(520)).outbox.filter((e: Json) => e.topic === 'fulfillment.address');
+  expect(address).toMatchObject({ connection_id: odooId, status: 'DEAD', last_error: expect.stringContaining('odoo cannot change the address of an order it holds: change vendor order 42 there') });
+  // Nothing else is left to send, to either vendor.
+  expect(await t.db.dataSource.query(`SELECT topic FROM outbox_event WHERE connection_id = ANY($1) AND status = 'PENDING'`, [[shipbobId, odooId]])).toEqual([]);
+  await assertStockInvariants(t.db.dataSource);
+});
