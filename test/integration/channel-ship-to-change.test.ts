@@ -1,13 +1,14 @@
 // A customer corrects the shipping address after ordering (Shopify orders/updated carries the new shipping_address):
-// the hub ships the units not shipped yet there, the 3PL holding the fulfilment order is sent the new address
-// (ShipBob: PUT /shipment/{id}:updateAddress), and nothing changes once the goods are gone. Payloads: the REST order
-// of ../shared/fixtures/shopify/rest-2026-07/order-1.json, signed as Shopify signs its webhooks; ShipBob's answers
-// are the examples of ../shared/fixtures/shipbob/openapi-2026-01.json.
+// the hub ships the units not shipped yet there, the 3PL or ERP holding the fulfilment order is sent the new address
+// (ShipBob: PUT /shipment/{id}:updateAddress; Odoo: a delivery contact as the sale order's partner_shipping_id), and
+// nothing changes once the goods are gone. Payloads: the REST order of ../shared/fixtures/shopify/rest-2026-07/
+// order-1.json, signed as Shopify signs its webhooks; ShipBob's answers are the examples of
+// ../shared/fixtures/shipbob/openapi-2026-01.json; Odoo is scripted as in test/connectors/odoo (no vendor fixture).
 import nock from 'nock';
 import { hmacSha256 } from '../../src/connectors/sdk/webhooks';
-import { DomainError } from '../../src/errors';
 import { FulfillmentOrderStatus as FO } from '../../src/model/enums';
 import { TransitionRejected } from '../../src/orders/order.service';
+import { HOST as ODOO, odooServer } from '../connectors/odoo/odoo-fixtures';
 import { responseExample, shipbob } from '../connectors/shipbob/shipbob-fixtures';
 import { restOrders } from '../connectors/shopify/shopify-fixtures';
 import { assertStockInvariants, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
@@ -17,7 +18,6 @@ type Json = any;
 const SECRET = 'shopify_webhook_secret_ship_to';
 const CHANNEL = 'shop-ship-to';
 const SHIPBOB = 'https://shipbob-ship-to.test';
-const ODOO = 'https://erp-ship-to.test';
 const base = restOrders('order-1.json')[0];
 const OLD = base.shipping_address;
 const NEW = { ...OLD, address1: '200 Elm Street', city: 'Springfield', zip: '62701', province: 'Illinois', province_code: 'IL', latitude: 39.7817, longitude: -89.6501 };
@@ -133,18 +133,25 @@ test('once the goods have shipped, a later address from the channel is not appli
   expect((rejected as TransitionRejected).message).toContain('can no longer change');
 });
 
-test('an operator corrects the address; a vendor that cannot change a held order keeps the event as a dead letter that says what to do', async () => {
-  // SKU C is stocked at WH-B only, which the ERP fulfils: the fulfilment order goes to Odoo.
+test('an operator corrects the address; the ERP holding the order is sent it; one that has nothing left to ship keeps the event as a dead letter that says so', async () => {
+  // SKU C is stocked at WH-B only, which the ERP fulfils: the fulfilment order goes to Odoo, shipping to a delivery
+  // contact with the order's address.
+  const contacts: Json[] = [];
+  let open = [{ id: 5 }];
+  const calls = odooServer({
+    'sale.order.search_read': (body: Json) => (body.domain[0][0] === 'client_order_ref' ? [] : [{ id: 42, state: 'sale', name: 'S00042', partner_id: [3, 'Bob Norman'] }]),
+    'product.product.search_read': [{ id: 7, default_code: 'C' }],
+    'res.partner.search_read': (body: Json) => (body.domain[0][0] === 'email' ? [{ id: 3 }] : []),
+    'res.country.search_read': [{ id: 233 }],
+    'res.partner.create': (body: Json) => (contacts.push(body.vals_list[0]), [60 + contacts.length]),
+    'sale.order.create': [42], 'sale.order.action_confirm': true,
+    'stock.picking.search_read': () => open, 'sale.order.write': true, 'stock.picking.write': true,
+  });
   await deliver('orders/create', 520, '2026-01-01T10:00:00Z', 'C', OLD);
   const placed = await state(520);
-  const fo = placed.fos[0].id;
-  nock(ODOO).post('/json/2/sale.order/search_read').reply(200, []);
-  nock(ODOO).post('/json/2/product.product/search_read').reply(200, [{ id: 7, default_code: 'C' }]);
-  nock(ODOO).post('/json/2/res.partner/search_read').reply(200, [{ id: 3 }]);
-  nock(ODOO).post('/json/2/sale.order/create').reply(200, [42]);
-  nock(ODOO).post('/json/2/sale.order/action_confirm').reply(200, 'true', { 'content-type': 'application/json' });
   await t.services.sync.outbox.drain();
-  expect(nock.isDone()).toBe(true);
+  expect(calls.find((c) => c.model === 'sale.order' && c.method === 'create')!.body.vals_list[0]).toMatchObject({ client_order_ref: placed.fos[0].id, partner_shipping_id: 61 });
+  expect(contacts[0]).toMatchObject({ parent_id: 3, type: 'delivery', street: 'Chestnut Street 92', city: 'Louisville' });
 
   // Bad input is refused with the field named, and nothing changes.
   await expect(t.services.orders.changeShipTo(placed.id, { line1: '1 Main St', city: 'Springfield', country: 'USA' }, 'ops'))
@@ -153,12 +160,19 @@ test('an operator corrects the address; a vendor that cannot change a held order
 
   const order = await t.services.orders.changeShipTo(placed.id, { name: 'Bob Norman', line1: '1 Main St', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' }, 'ops');
   expect(order).not.toBeInstanceOf(TransitionRejected);
-  expect(order).not.toBeInstanceOf(DomainError);
-  const moved = await state(520);
-  expect(moved.history).toEqual(['ship-to changed: Chestnut Street 92, Louisville KY 40202, US → 1 Main St, Springfield IL 62701, US']);
+  expect((await state(520)).history).toEqual(['ship-to changed: Chestnut Street 92, Louisville KY 40202, US → 1 Main St, Springfield IL 62701, US']);
   await t.services.sync.outbox.drain();
-  const [address] = (await state(520)).outbox.filter((e: Json) => e.topic === 'fulfillment.address');
-  expect(address).toMatchObject({ connection_id: odooId, status: 'DEAD', last_error: expect.stringContaining('odoo cannot change the address of an order it holds: change vendor order 42 there') });
+  expect(contacts[1]).toMatchObject({ parent_id: 3, type: 'delivery', street: '1 Main St', city: 'Springfield', zip: '62701' });
+  expect(calls.filter((c) => c.method === 'write').map((c) => [c.model, c.body])).toEqual([
+    ['sale.order', { ids: [42], vals: { partner_shipping_id: 62 } }], ['stock.picking', { ids: [5], vals: { partner_id: 62 } }]]);
+
+  // The ERP has shipped everything meanwhile (the hub has not heard yet): the next change cannot be made there.
+  open = [];
+  await t.services.orders.changeShipTo(placed.id, { line1: '9 Oak Ave', city: 'Springfield', region: 'IL', postalCode: '62704', country: 'US' }, 'ops');
+  await t.services.sync.outbox.drain();
+  const dead = (await state(520)).outbox.filter((e: Json) => e.topic === 'fulfillment.address');
+  expect(dead.map((e: Json) => [e.connection_id, e.status])).toEqual([[odooId, 'SENT'], [odooId, 'DEAD']]);
+  expect(dead[1].last_error).toContain('sale order S00042 has no delivery left to ship: its address cannot change in Odoo');
   // Nothing else is left to send, to either vendor.
   expect(await t.db.dataSource.query(`SELECT topic FROM outbox_event WHERE connection_id = ANY($1) AND status = 'PENDING'`, [[shipbobId, odooId]])).toEqual([]);
   await assertStockInvariants(t.db.dataSource);

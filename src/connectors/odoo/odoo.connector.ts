@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CanonicalShipment, CanonicalStockLevel, CreateOrderCommand, CreateShipmentCommand, SetStockCommand } from '../sdk/canonical';
+import type { CanonicalAddress, CanonicalShipment, CanonicalStockLevel, CreateOrderCommand, CreateShipmentCommand, SetStockCommand, UpdateShipToCommand } from '../sdk/canonical';
 import type { CreateReturnCommand } from '../sdk/returns';
 import { ConnectorError } from '../sdk/connector-error';
 import { baseConfigSchema, type ConnectorContext, defineConnector } from '../sdk/connector';
@@ -169,21 +169,63 @@ async function partnerFor(ctx: Ctx, cmd: CreateOrderCommand): Promise<number> {
     if (found.length) return found[0].id;
     const vals: Record<string, unknown> = { name: cmd.customer?.name ?? cmd.shipTo?.name ?? email, email };
     if (cmd.customer?.phone ?? cmd.shipTo?.phone) vals.phone = cmd.customer?.phone ?? cmd.shipTo?.phone;
-    const a = cmd.shipTo;
-    if (a) {
-      if (a.line1) vals.street = a.line1;
-      if (a.line2) vals.street2 = a.line2;
-      if (a.city) vals.city = a.city;
-      if (a.postalCode) vals.zip = a.postalCode;
-      const country = await searchRead<{ id: number }>(ctx, 'res.country', [['code', '=', a.country]], ['id'], { limit: 1 });
-      if (country.length) vals.country_id = country[0].id;
-    }
+    if (cmd.shipTo) Object.assign(vals, await addressVals(ctx, cmd.shipTo));
     // Not idempotent by itself; a retry after a lost answer finds the partner by email first.
     const ids = await odooCall<number[]>(ctx, 'res.partner', 'create', { vals_list: [vals] });
     return ids[0];
   }
   if (ctx.config.defaultPartnerId) return ctx.config.defaultPartnerId;
   throw new ConnectorError({ code: 'CONFIG', message: `order ${cmd.reference} has no customer email and the Odoo connection has no defaultPartnerId`, retryable: false, operation: 'sale.order.create', record: cmd.reference });
+}
+
+/** A `res.partner`'s address fields for a hub address (the country by its ISO code). */
+async function addressVals(ctx: Ctx, a: CanonicalAddress): Promise<Record<string, unknown>> {
+  const vals: Record<string, unknown> = {};
+  if (a.line1) vals.street = a.line1;
+  if (a.line2) vals.street2 = a.line2;
+  if (a.city) vals.city = a.city;
+  if (a.postalCode) vals.zip = a.postalCode;
+  const country = await searchRead<{ id: number }>(ctx, 'res.country', [['code', '=', a.country]], ['id'], { limit: 1 });
+  if (country.length) vals.country_id = country[0].id;
+  return vals;
+}
+
+/**
+ * Where a sale order ships (`partner_shipping_id`): a delivery contact under the customer with the address, the one
+ * already there for the same street, city and zip if any, so that a retry or a repeated address adds none.
+ */
+async function deliveryContact(ctx: Ctx, customerId: number, a: CanonicalAddress, name: string | undefined): Promise<number> {
+  const same = await searchRead<{ id: number }>(ctx, 'res.partner', [['parent_id', '=', customerId], ['type', '=', 'delivery'], ['street', '=', a.line1 ?? false],
+    ['city', '=', a.city ?? false], ['zip', '=', a.postalCode ?? false]], ['id'], { limit: 1, order: 'id asc' });
+  if (same.length) return same[0].id;
+  const vals: Record<string, unknown> = { parent_id: customerId, type: 'delivery', ...(await addressVals(ctx, a)) };
+  if (name) vals.name = name;
+  if (a.phone) vals.phone = a.phone;
+  const ids = await odooCall<number[]>(ctx, 'res.partner', 'create', { vals_list: [vals] });
+  return ids[0];
+}
+
+/**
+ * A sale order that ships elsewhere now: a delivery contact with the new address becomes its `partner_shipping_id`
+ * and the partner of its deliveries not done yet (Odoo gives a delivery its address when the order is confirmed and
+ * does not follow later edits of the order). None left open means the goods have left: a permanent error.
+ */
+async function updateSaleShipTo(ctx: Ctx, cmd: UpdateShipToCommand) {
+  const saleId = Number(cmd.orderExternalId);
+  const op = 'sale.order.write';
+  if (!Number.isInteger(saleId)) throw new ConnectorError({ code: 'CONFIG', message: `Odoo order id must be a sale.order id, got ${cmd.orderExternalId}`, retryable: false, operation: op, record: cmd.reference });
+  const [sale] = await searchRead<{ id: number; state: string; name: string; partner_id: [number, string] | false }>(ctx, 'sale.order', [['id', '=', saleId]], ['state', 'name', 'partner_id'], { limit: 1 });
+  if (!sale || sale.state === 'cancel' || !sale.partner_id) {
+    throw new ConnectorError({ code: 'VENDOR', message: `Odoo has no open sale order ${cmd.orderExternalId} to send elsewhere`, retryable: false, operation: op, record: cmd.reference });
+  }
+  const open = await searchRead<{ id: number }>(ctx, 'stock.picking', [['sale_id', '=', saleId], OUTGOING, ['state', 'not in', ['done', 'cancel']]], ['id']);
+  if (!open.length) {
+    throw new ConnectorError({ code: 'VENDOR', message: `sale order ${sale.name} has no delivery left to ship: its address cannot change in Odoo`, retryable: false, operation: op, record: cmd.reference });
+  }
+  const contact = await deliveryContact(ctx, sale.partner_id[0], cmd.shipTo, cmd.shipTo.name ?? cmd.customer?.name);
+  await odooCall(ctx, 'sale.order', 'write', { ids: [saleId], vals: { partner_shipping_id: contact } }, { idempotent: true });
+  await odooCall(ctx, 'stock.picking', 'write', { ids: open.map((p) => p.id), vals: { partner_id: contact } }, { idempotent: true });
+  return { externalId: String(saleId) };
 }
 
 async function warehouseOf(ctx: Ctx, locationId: number, record: string): Promise<number> {
@@ -209,6 +251,8 @@ async function createSaleOrder(ctx: Ctx, cmd: CreateOrderCommand) {
   const partnerId = await partnerFor(ctx, cmd);
   const vals: Record<string, unknown> = {
     partner_id: partnerId,
+    // The order's own address, not whatever the customer's record says (a returning customer ships elsewhere).
+    ...(cmd.shipTo?.line1 ? { partner_shipping_id: await deliveryContact(ctx, partnerId, cmd.shipTo, cmd.shipTo.name ?? cmd.customer?.name) } : {}),
     client_order_ref: cmd.reference,
     order_line: cmd.lines.map((l) => [0, 0, {
       product_id: products.get(l.sku),
@@ -429,6 +473,7 @@ export const odooConnector = defineConnector<OdooConfig, OdooCredentials>({
       return { externalId: ids.join(',') };
     },
     createOrder: (ctx, cmd) => createSaleOrder(ctx, cmd),
+    updateShipTo: (ctx, cmd) => updateSaleShipTo(ctx, cmd),
     createShipment: (ctx, cmd) => shipPicking(ctx, cmd),
     createReturn: (ctx, cmd) => returnPicking(ctx, cmd),
     /** `sale.order.action_cancel` (also cancels its open deliveries); cancelling a cancelled order is a no-op. */

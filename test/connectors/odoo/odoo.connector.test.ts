@@ -112,6 +112,55 @@ describe('sale.order push', () => {
   });
 });
 
+describe('ship-to address', () => {
+  const shipTo = { name: 'Deco Addict', line1: '77 Santa Barbara Rd', city: 'Pleasant Hill', region: 'CA', postalCode: '94523', country: 'US' };
+  /** res.partner.search_read: the customer by email, then delivery contacts under it (`existing`). */
+  const partners = (existing: Json[]) => (body: Json) => (body.domain[0][0] === 'email' ? [{ id: 14 }] : existing);
+
+  test('createOrder ships to the order\'s own address: a delivery contact under the customer (reused when it exists)', async () => {
+    const calls = odooServer({
+      'sale.order.search_read': [], 'product.product.search_read': [{ id: 7, default_code: 'FURN_7' }, { id: 9, default_code: 'FURN_9' }],
+      'res.partner.search_read': partners([]), 'res.country.search_read': [{ id: 233 }], 'res.partner.create': [61],
+      'sale.order.create': [42], 'sale.order.action_confirm': true,
+    });
+    expect(await open().push('createOrder', { ...order, shipTo })).toEqual({ externalId: '42' });
+    const lookup = calls.filter((c) => c.model === 'res.partner' && c.method === 'search_read')[1];
+    expect(lookup.body.domain).toEqual([['parent_id', '=', 14], ['type', '=', 'delivery'], ['street', '=', '77 Santa Barbara Rd'], ['city', '=', 'Pleasant Hill'], ['zip', '=', '94523']]);
+    expect(calls.find((c) => c.method === 'create' && c.model === 'res.partner')!.body).toEqual({ vals_list: [{ parent_id: 14, type: 'delivery', name: 'Deco Addict',
+      street: '77 Santa Barbara Rd', city: 'Pleasant Hill', zip: '94523', country_id: 233 }] });
+    expect(calls.find((c) => c.model === 'sale.order' && c.method === 'create')!.body.vals_list[0]).toMatchObject({ partner_id: 14, partner_shipping_id: 61 });
+    nock.cleanAll();
+    const again = odooServer({
+      'sale.order.search_read': [], 'product.product.search_read': [{ id: 7, default_code: 'FURN_7' }, { id: 9, default_code: 'FURN_9' }],
+      'res.partner.search_read': partners([{ id: 61 }]), 'sale.order.create': [43], 'sale.order.action_confirm': true,
+    });
+    expect(await open().push('createOrder', { ...order, shipTo })).toEqual({ externalId: '43' });
+    expect(again.some((c) => c.model === 'res.partner' && c.method === 'create')).toBe(false);
+    expect(again.find((c) => c.model === 'sale.order' && c.method === 'create')!.body.vals_list[0]).toMatchObject({ partner_shipping_id: 61 });
+  });
+
+  test('updateShipTo: a delivery contact becomes the order\'s and its open deliveries\' partner; nothing left to ship is permanent', async () => {
+    const update = { orderExternalId: '42', reference: 'fo-1', shipTo: { ...shipTo, line1: '1 Main St', city: 'Springfield', postalCode: '62701', region: 'IL' }, idempotencyKey: 'a' };
+    const calls = odooServer({
+      'sale.order.search_read': [{ id: 42, state: 'sale', name: 'S00042', partner_id: [14, 'Deco Addict'] }],
+      'stock.picking.search_read': [{ id: 5 }, { id: 6 }], 'res.partner.search_read': [], 'res.country.search_read': [{ id: 233 }],
+      'res.partner.create': [62], 'sale.order.write': true, 'stock.picking.write': true,
+    });
+    expect(await open().push('updateShipTo', update)).toEqual({ externalId: '42' });
+    expect(calls.map((c) => `${c.model}.${c.method}`)).toEqual(['sale.order.search_read', 'stock.picking.search_read', 'res.partner.search_read', 'res.country.search_read',
+      'res.partner.create', 'sale.order.write', 'stock.picking.write']);
+    expect(calls[1].body.domain).toEqual([['sale_id', '=', 42], ['picking_type_code', '=', 'outgoing'], ['state', 'not in', ['done', 'cancel']]]);
+    expect(calls[5].body).toEqual({ ids: [42], vals: { partner_shipping_id: 62 } });
+    expect(calls[6].body).toEqual({ ids: [5, 6], vals: { partner_id: 62 } });
+    nock.cleanAll();
+    odooServer({ 'sale.order.search_read': [{ id: 42, state: 'sale', name: 'S00042', partner_id: [14, 'Deco Addict'] }], 'stock.picking.search_read': [] });
+    await expect(open().push('updateShipTo', update)).rejects.toMatchObject({ code: 'VENDOR', retryable: false, record: 'fo-1', message: expect.stringContaining('no delivery left to ship') });
+    nock.cleanAll();
+    odooServer({ 'sale.order.search_read': [{ id: 42, state: 'cancel', name: 'S00042', partner_id: [14, 'Deco Addict'] }] });
+    await expect(open().push('updateShipTo', update)).rejects.toMatchObject({ code: 'VENDOR', retryable: false });
+  });
+});
+
 describe('fulfilment: outgoing picking', () => {
   const openPicking = { id: 77, state: 'assigned', move_ids: [{ id: 101, product_uom_qty: 2, sale_line_id: { id: 501 } }, { id: 102, product_uom_qty: 1, sale_line_id: { id: 502 } }] };
   const ship = { orderExternalId: '42', carrier: 'UPS', trackingNumber: '1Z999', shippedAt: '2026-01-10T12:00:00.000Z', lines: [{ orderLineExternalId: '501', quantity: 2 }], idempotencyKey: 's1' };

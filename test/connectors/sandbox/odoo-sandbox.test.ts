@@ -88,6 +88,27 @@ describe('Odoo 19 JSON-2 sandbox with the real Odoo connector', () => {
     expect(records).toEqual([expect.objectContaining({ orderExternalId: externalId, status: 'SHIPPED', carrier: 'UPS Ground', trackingNumber: expect.stringMatching(/^1Z/) })]);
   });
 
+  test('a delivery goes to the order\'s own address; a new one reaches the order and its open delivery, and nothing once it is done', async () => {
+    const { clock, sandbox, conn } = await setup({ shipAfterMinutes: 45 });
+    const { externalId } = await conn.push('createOrder', { ...order('FO-4', [[stocked(sandbox)[3], 1]]), externalLocationId: String(sandbox.ids.stockLocation) });
+    const sale = () => sandbox.records('sale.order').find((o) => String(o.id) === externalId)!;
+    const delivery = () => sandbox.records('stock.picking').find((p) => p.sale_id === sale().id)!;
+    const partner = (id: unknown) => sandbox.records('res.partner').find((p) => p.id === id)!;
+    expect(partner(sale().partner_shipping_id)).toMatchObject({ type: 'delivery', street: '1 Main St', city: 'Columbus', parent_id: sale().partner_id });
+    expect(delivery().partner_id).toBe(sale().partner_shipping_id);
+
+    const update = { orderExternalId: externalId!, reference: 'FO-4', shipTo: { country: 'US', city: 'Dayton', line1: '9 Elm St', postalCode: '45402' }, idempotencyKey: 'a' };
+    await conn.push('updateShipTo', update);
+    await conn.push('updateShipTo', update); // again: the same contact, not a second one
+    expect(partner(sale().partner_shipping_id)).toMatchObject({ type: 'delivery', street: '9 Elm St', city: 'Dayton', zip: '45402' });
+    expect(delivery().partner_id).toBe(sale().partner_shipping_id);
+    expect(sandbox.records('res.partner').filter((p) => p.street === '9 Elm St')).toHaveLength(1);
+
+    clock.advance(50 * 60_000);
+    await conn.readAll<CanonicalShipment>('shipments'); // the warehouse validates the delivery as time passes
+    await expect(conn.push('updateShipTo', { ...update, shipTo: { ...update.shipTo, line1: '10 Elm St' } })).rejects.toMatchObject({ code: 'VENDOR', retryable: false });
+  });
+
   test('a return through the return wizard (stock.return.picking), once per RMA', async () => {
     const { clock, sandbox, conn } = await setup({ shipAfterMinutes: 45 });
     const sku = stocked(sandbox)[3];

@@ -66,12 +66,12 @@ export async function startOdooSandbox(opts: OdooSandboxOptions): Promise<OdooSa
 
   const fields: Record<string, Record<string, Field>> = {
     'product.product': {},
-    'res.partner': { country_id: { m2o: 'res.country' } },
+    'res.partner': { country_id: { m2o: 'res.country' }, parent_id: { m2o: 'res.partner' } },
     'res.country': {},
     'stock.warehouse': { lot_stock_id: { m2o: 'stock.location' } },
     'stock.location': { warehouse_id: { m2o: 'stock.warehouse' }, location_id: { m2o: 'stock.location' } },
     'stock.quant': { product_id: { m2o: 'product.product' }, location_id: { m2o: 'stock.location' } },
-    'sale.order': { partner_id: { m2o: 'res.partner' }, warehouse_id: { m2o: 'stock.warehouse' }, order_line: { o2m: 'sale.order.line', inverse: 'order_id' }, picking_ids: { o2m: 'stock.picking', inverse: 'sale_id' } },
+    'sale.order': { partner_id: { m2o: 'res.partner' }, partner_shipping_id: { m2o: 'res.partner' }, warehouse_id: { m2o: 'stock.warehouse' }, order_line: { o2m: 'sale.order.line', inverse: 'order_id' }, picking_ids: { o2m: 'stock.picking', inverse: 'sale_id' } },
     'sale.order.line': { order_id: { m2o: 'sale.order' }, product_id: { m2o: 'product.product' } },
     'stock.picking': { sale_id: { m2o: 'sale.order' }, location_id: { m2o: 'stock.location' }, location_dest_id: { m2o: 'stock.location' }, carrier_id: { m2o: 'delivery.carrier' }, move_ids: { o2m: 'stock.move', inverse: 'picking_id' }, backorder_id: { m2o: 'stock.picking' }, return_id: { m2o: 'stock.picking' } },
     'stock.move': { picking_id: { m2o: 'stock.picking' }, product_id: { m2o: 'product.product' }, sale_line_id: { m2o: 'sale.order.line' } },
@@ -252,7 +252,7 @@ export async function startOdooSandbox(opts: OdooSandboxOptions): Promise<OdooSa
     if (order.state === 'cancel') throw userError(`Sale order ${order.name} is cancelled.`);
     touch(order, { state: 'sale' });
     const w = get('stock.warehouse', order.warehouse_id) ?? wh;
-    const picking = newPicking({ sale_id: order.id, origin: order.name, location_id: w.lot_stock_id, location_dest_id: customers.id, partner_id: order.partner_id, scheduled_date: odt(now()) }, 'outgoing');
+    const picking = newPicking({ sale_id: order.id, origin: order.name, location_id: w.lot_stock_id, location_dest_id: customers.id, partner_id: order.partner_shipping_id || order.partner_id, scheduled_date: odt(now()) }, 'outgoing');
     for (const l of children('sale.order.line', 'order_id', order.id)) {
       insert('stock.move', { picking_id: picking.id, product_id: l.product_id, product_uom_qty: l.product_uom_qty, quantity: 0, picked: false, reserved: 0, sale_line_id: l.id, state: 'confirmed' });
     }
