@@ -101,6 +101,18 @@ describe('ShipBob sandbox with the real ShipBob connector', () => {
     await expect(conn.push('cancelOrder', { orderExternalId: b.externalId!, idempotencyKey: 'c2' })).rejects.toThrow(/could not cancel order/);
   });
 
+  test('a new address reaches the shipment before its label; after it, the change is refused', async () => {
+    const { clock, sandbox, conn } = await setup();
+    const a = await conn.push('createOrder', order('fo-5'));
+    const update = { orderExternalId: a.externalId!, reference: 'fo-5', shipTo: { name: 'Ava Garcia', line1: '9 Beale St', city: 'Memphis', region: 'TN', postalCode: '38104', country: 'US' }, idempotencyKey: 'u1' };
+    expect(await conn.push('updateShipTo', update)).toEqual({ externalId: a.externalId });
+    const recipient = () => (sandbox.orders()[0].shipments as Array<{ recipient: unknown }>)[0].recipient;
+    expect(recipient()).toMatchObject({ name: 'Ava Garcia', address: { address1: '9 Beale St', city: 'Memphis', zip_code: '38104' } });
+    clock.advance(HOUR); // labelled
+    await expect(conn.push('updateShipTo', { ...update, shipTo: { ...update.shipTo, line1: '10 Beale St' } })).rejects.toMatchObject({ code: 'VENDOR', retryable: false });
+    expect(recipient()).toMatchObject({ address: { address1: '9 Beale St' } });
+  });
+
   test('150 requests a minute: the 151st is answered 429 with x-retry-after, and the connector waits it out', async () => {
     const { clock, sandbox, conn } = await setup();
     const auth = { authorization: `Bearer ${sandbox.connection.credentials.accessToken}` };

@@ -35,6 +35,8 @@ interface ShipmentState {
   deliveredAt?: number;
   tracking?: { carrier: string; carrier_service: string; tracking_number: string; tracking_url: string };
   products: Array<{ id: number; reference_id: string; sku: string; quantity: number }>;
+  /** Where it goes: the order's recipient, until `:updateAddress` changes this shipment's. */
+  recipient?: Record<string, unknown>;
 }
 interface ReturnStateSb {
   id: number;
@@ -178,6 +180,7 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
     actual_fulfillment_date: s.shippedAt ? iso(s.shippedAt) : null, delivery_date: s.deliveredAt ? iso(s.deliveredAt) : null,
     estimated_fulfillment_date: iso(s.createdAt + times.shipped * 60_000), is_tracking_uploaded: !!s.shippedAt,
     location: { id: s.centre.id, name: s.centre.name },
+    recipient: s.recipient ?? orders.find((o) => o.id === s.orderId)?.body.recipient ?? null,
     tracking: s.tracking ? { ...s.tracking, shipping_date: s.shippedAt ? iso(s.shippedAt) : null } : null,
     products: s.products.map((p) => ({ id: p.id, reference_id: p.reference_id, sku: p.sku, name: items.get(p.sku)?.name, inventory_items: [{ id: items.get(p.sku)!.id, name: items.get(p.sku)!.name, quantity: p.quantity }] })),
   });
@@ -323,6 +326,23 @@ export async function startShipBobSandbox(opts: ShipBobSandboxOptions): Promise<
     o.updatedAt = sec(store.now());
     store.pushes.cancellations.push({ at: store.nowIso(), orderSeq: 0, orderId: String(o.id), accepted: status !== 'Failure', ...(status === 'Failure' ? { reason: results.map((r) => r.reason).join('; ') } : {}) });
     ok(res, op, { order_id: o.id, order: orderView(o), status, canceled_shipment_results: results });
+  });
+
+  // Express reads `:updateAddress` as part of the parameter. Before the label, the shipment takes the new address.
+  app.put(`${P}/shipment/:shipmentAction`, guard('PUT /shipment/{shipmentId}:updateAddress'), (req, res) => {
+    const op = 'PUT /shipment/{shipmentId}:updateAddress';
+    const m = /^(\d+):updateAddress$/.exec(String(req.params.shipmentAction));
+    if (!m) return fail(res, op, 404, 'Not found');
+    const s = orders.flatMap((o) => o.shipments).find((x) => x.id === Number(m[1]));
+    if (!s) return fail(res, op, 404, `Shipment ${m[1]} not found`);
+    const b = req.body as Record<string, string | null | undefined>;
+    if (!b.street_address1 || !b.city) return ok(res, op, { id: s.id, is_success: false, error: { code: 'INVALID_PARAMETER', message: 'Request body is invalid or missing required fields' } });
+    if (s.status !== 'Processing') return ok(res, op, { id: s.id, is_success: false, error: { code: 'INVALID_OPERATION', message: `shipment is ${s.status}; its address can no longer change` } });
+    const previous = (s.recipient ?? orders.find((o) => o.id === s.orderId)!.body.recipient ?? {}) as Record<string, unknown>;
+    s.recipient = { ...previous, name: b.recipient_name ?? previous.name, ...(b.email ? { email: b.email } : {}), ...(b.phone_number ? { phone_number: b.phone_number } : {}),
+      address: { address1: b.street_address1, address2: b.street_address2 ?? null, city: b.city, state: b.state ?? null, zip_code: b.zip_code ?? null, country: b.country_code ?? 'US', company_name: b.company_name ?? null } };
+    s.updatedAt = sec(store.now());
+    ok(res, op, { id: s.id, is_success: true, error: null });
   });
 
   /** Inventory grouped by centre; `next` is a path with an opaque cursor, as ShipBob's links are. */
