@@ -64,12 +64,16 @@ export class OrderIntake {
         if (rejected) throw new DomainError('INVALID_TRANSITION', `channel cancelled order ${o.externalId}, but the hub cannot: ${rejected.message}`);
       }
     } else {
-      // A new address first, so that units routed again below go by it. Once nothing is left to ship, the channel's
-      // edit has no effect here (the goods went to the old one): the rest of the update still lands. One without the
-      // street the hub holds is a redacted view of the order (marketplaces hide buyers' details), not a correction.
+      // A new address first, so that units routed again below go by it. Only a change of the channel's own view
+      // counts: after an operator's correction, the channel shows the old address until told, and an update carrying
+      // it must not undo the correction. Once nothing is left to ship, the channel's change has no effect here (the
+      // goods went to the old one): the rest of the update still lands. An address without the street the channel
+      // showed is a redacted view of the order (marketplaces hide buyers' details), not a correction.
       const shipTo = o.shipTo ? addressData(o.shipTo) : null;
-      const [cur] = shipTo ? await rows<{ ship_to: AddressData | null }>(em, `SELECT ship_to FROM orders WHERE id = $1`, [ref.internal_id]) : [];
-      if (shipTo && cur && !sameAddress(cur.ship_to, shipTo) && !(cur.ship_to?.line1 && !shipTo.line1)) {
+      const [cur] = shipTo ? await rows<{ ship_to: AddressData | null; channel_ship_to: AddressData | null }>(em,
+        `SELECT ship_to, channel_ship_to FROM orders WHERE id = $1`, [ref.internal_id]) : [];
+      const shown = cur && (cur.channel_ship_to ?? cur.ship_to);
+      if (shipTo && cur && !sameAddress(shown, shipTo) && !(shown?.line1 && !shipTo.line1)) {
         await asChannel(em, src, () => this.orders.changeShipToIn(em, ref.internal_id, shipTo, `ship-to changed in ${src.channel}`, actor));
       }
       const change = await lineChanges(em, ref.internal_id, o);

@@ -562,11 +562,19 @@ export class OrderService {
     validateAddress('shipTo', shipTo);
     const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
     if (!order) throw notFound('Order', orderId, 'id');
-    if (sameAddress(order.shipTo, shipTo)) return null;
+    if (sameAddress(order.shipTo, shipTo)) {
+      // The channel now shows what the order holds (it took an operator's correction): nothing left to tell apart.
+      await sql(em, `UPDATE orders SET channel_ship_to = NULL WHERE id = $1 AND channel_ship_to IS NOT NULL
+        AND connection_id::text = current_setting('switchyard.sync_origin', true)`, [order.id]);
+      return null;
+    }
     if (![OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED].includes(order.status)) {
       return new TransitionRejected('Order', order.id, order.status, order.status, `the ship-to address of an order in ${order.status} can no longer change`);
     }
-    await sql(em, `UPDATE orders SET ship_to = $2::jsonb WHERE id = $1`, [order.id, JSON.stringify(shipTo)]);
+    // The channel's own change: it shows what the order holds. Anyone else's: it still shows what it showed before.
+    await sql(em, `UPDATE orders SET ship_to = $2::jsonb,
+        channel_ship_to = CASE WHEN connection_id::text = current_setting('switchyard.sync_origin', true) THEN NULL ELSE coalesce(channel_ship_to, ship_to) END
+      WHERE id = $1`, [order.id, JSON.stringify(shipTo)]);
     await this.recordTransition(em, order.id, null, order.status, order.status, actor, `${reason}: ${addressLine(order.shipTo)} → ${addressLine(shipTo)}`);
     await this.touch(em, order.id);
     return null;

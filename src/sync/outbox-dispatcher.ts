@@ -181,6 +181,18 @@ export class OutboxDispatcher {
         });
         return undefined;
       }
+      case 'order.address': {
+        const [o] = await rows<{ external_id: string; status: string; ship_to: Record<string, unknown> | null; customer_name: string | null; customer_email: string | null; customer_phone: string | null }>(this.ds.manager,
+          `SELECT external_id, status, ship_to, customer_name, customer_email, customer_phone FROM orders WHERE id = $1`, [ev.aggregate_id]);
+        if (!o) return 'order no longer exists';
+        if (!o.ship_to) return 'the order has no ship-to address';
+        if (!opened.vendor.supports('updateShipTo')) return `${conn.kind} does not take address changes; the hub keeps the corrected one`;
+        await opened.vendor.push('updateShipTo', {
+          orderExternalId: o.external_id, reference: ev.aggregate_id, shipTo: stripNulls(o.ship_to) as unknown as UpdateShipToCommand['shipTo'],
+          customer: { name: o.customer_name ?? undefined, email: o.customer_email ?? undefined, phone: o.customer_phone ?? undefined }, idempotencyKey: ev.idempotency_key,
+        });
+        return undefined;
+      }
       case 'order.cancel': {
         const [o] = await rows<{ external_id: string }>(this.ds.manager, `SELECT external_id FROM orders WHERE id = $1`, [ev.aggregate_id]);
         if (!o) return 'order no longer exists';

@@ -32,6 +32,7 @@ beforeAll(async () => {
   await seedSmallNetwork(t.services);
   await t.services.inventory.set({ sku: 'A', locationCode: 'WH-A', onHand: 100 }, 'test');
   await t.services.inventory.set({ sku: 'C', locationCode: 'WH-B', onHand: 100 }, 'test');
+  await t.services.inventory.set({ sku: 'B', locationCode: 'ST-1', onHand: 100 }, 'test');
   await t.services.connections.create({ name: CHANNEL, kind: 'shopify', config: { shop: 'ship-to', baseUrl: 'https://ship-to.myshopify.test' },
     credentials: { accessToken: 'shpat_unused', webhookSecret: SECRET } });
   shipbobId = (await t.services.connections.create({ name: 'shipbob-ship-to', kind: 'shipbob', config: { channelId: '1', baseUrl: SHIPBOB },
@@ -103,6 +104,8 @@ test('a new address from the channel: the order ships there, ShipBob is sent it 
   const again = await state(500);
   expect(again).toMatchObject({ version: moved.version, shipTo: moved.shipTo, history: moved.history });
   expect(again.outbox).toHaveLength(2);
+  // The channel made the change: nothing goes back to it.
+  expect(await t.db.dataSource.query(`SELECT topic FROM outbox_event WHERE aggregate_id = $1`, [again.id])).toEqual([]);
   await assertStockInvariants(t.db.dataSource);
 });
 
@@ -158,6 +161,8 @@ test('an operator corrects the address; the ERP holding the order is sent it; on
     .rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'shipTo.country' });
   expect((await state(520)).version).toBe(placed.version);
 
+  // (The shop takes each correction too; that is the next test's business.)
+  nock('https://ship-to.myshopify.test').post(/graphql/).times(2).reply(200, { data: { orderUpdate: { order: { id: 'gid://shopify/Order/520' }, userErrors: [] } } });
   const order = await t.services.orders.changeShipTo(placed.id, { name: 'Bob Norman', line1: '1 Main St', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' }, 'ops');
   expect(order).not.toBeInstanceOf(TransitionRejected);
   expect((await state(520)).history).toEqual(['ship-to changed: Chestnut Street 92, Louisville KY 40202, US → 1 Main St, Springfield IL 62701, US']);
@@ -173,7 +178,40 @@ test('an operator corrects the address; the ERP holding the order is sent it; on
   const dead = (await state(520)).outbox.filter((e: Json) => e.topic === 'fulfillment.address');
   expect(dead.map((e: Json) => [e.connection_id, e.status])).toEqual([[odooId, 'SENT'], [odooId, 'DEAD']]);
   expect(dead[1].last_error).toContain('sale order S00042 has no delivery left to ship: its address cannot change in Odoo');
-  // Nothing else is left to send, to either vendor.
-  expect(await t.db.dataSource.query(`SELECT topic FROM outbox_event WHERE connection_id = ANY($1) AND status = 'PENDING'`, [[shipbobId, odooId]])).toEqual([]);
+  // Nothing else is left to send, to anyone.
+  expect(await t.db.dataSource.query(`SELECT topic FROM outbox_event WHERE status = 'PENDING'`)).toEqual([]);
+  expect(nock.isDone()).toBe(true);
   await assertStockInvariants(t.db.dataSource);
+});
+
+test('an operator\'s correction goes back to the shop, and the shop\'s next update, still showing the old address, does not undo it', async () => {
+  // SKU B ships from the store, which no connection fulfils: only the shop is told.
+  await deliver('orders/create', 530, '2026-01-01T10:00:00Z', 'B', OLD);
+  const placed = await state(530);
+  const corrected = { name: 'Bob Norman', line1: '5 Corrected Way', city: 'Louisville', region: 'KY', postalCode: '40203', country: 'US' };
+  await t.services.orders.changeShipTo(placed.id, corrected, 'ops');
+  let sent: Json;
+  nock('https://ship-to.myshopify.test').post(/graphql/, (b) => ((sent = b), true))
+    .reply(200, { data: { orderUpdate: { order: { id: 'gid://shopify/Order/530' }, userErrors: [] } } });
+  await t.services.sync.outbox.drain();
+  expect(nock.isDone()).toBe(true);
+  expect(sent.variables.input).toEqual({ id: 'gid://shopify/Order/530', shippingAddress: {
+    firstName: 'Bob', lastName: 'Norman', address1: '5 Corrected Way', city: 'Louisville', provinceCode: 'KY', zip: '40203', countryCode: 'US', phone: expect.any(String) } });
+  const orderEvents = async () => t.db.dataSource.query(`SELECT topic, status FROM outbox_event WHERE aggregate_id = $1 ORDER BY id`, [placed.id]);
+  expect(await orderEvents()).toEqual([{ topic: 'order.address', status: 'SENT' }]);
+
+  // An update the shop sent before it took the correction (a tag, say) still shows the old address: kept as corrected.
+  await deliver('orders/updated', 530, '2026-01-01T11:00:00Z', 'B', OLD);
+  expect((await state(530)).shipTo).toMatchObject({ line1: '5 Corrected Way', postalCode: '40203' });
+  // The shop now shows the correction: nothing to do. Then the customer changes it again in the shop: that counts.
+  const shopShows = { ...OLD, address1: '5 Corrected Way', zip: '40203', latitude: null, longitude: null };
+  await deliver('orders/updated', 530, '2026-01-01T12:00:00Z', 'B', shopShows);
+  await deliver('orders/updated', 530, '2026-01-01T13:00:00Z', 'B', NEW);
+  const last = await state(530);
+  expect(last.shipTo).toMatchObject({ line1: '200 Elm Street', city: 'Springfield' });
+  expect(last.history).toEqual([
+    'ship-to changed: Chestnut Street 92, Louisville KY 40202, US → 5 Corrected Way, Louisville KY 40203, US',
+    `ship-to changed in ${CHANNEL}: 5 Corrected Way, Louisville KY 40203, US → 200 Elm Street, Springfield IL 62701, US`,
+  ]);
+  expect(await orderEvents()).toEqual([{ topic: 'order.address', status: 'SENT' }]); // the shop's own change is not echoed
 });

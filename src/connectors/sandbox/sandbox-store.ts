@@ -103,6 +103,8 @@ export interface OrderState {
   shipments: ShipmentRecord[];
   /** Units the customer took back before they shipped, per line (included in `cancelled`). */
   takenBack: number[];
+  /** The shipping address set since the order was placed (a merchant's edit), in the vendor's own fields. */
+  shippingAddress?: Record<string, string | null>;
 }
 
 /**

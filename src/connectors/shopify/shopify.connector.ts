@@ -242,6 +242,24 @@ export const shopifyConnector = defineConnector<ShopifyConfig, ShopifyCredential
       return { externalId: data.fulfillmentCreate.fulfillment ? gidToId(data.fulfillmentCreate.fulfillment.id) : undefined };
     },
 
+    /** `orderUpdate` with the order's `shippingAddress` (a person's name is split into first and last at its last space). */
+    async updateShipTo(ctx, cmd) {
+      const a = cmd.shipTo;
+      const name = (a.name ?? cmd.customer?.name ?? '').trim();
+      const cut = name.lastIndexOf(' ');
+      const shippingAddress = Object.fromEntries(Object.entries({
+        address1: a.line1, address2: a.line2, city: a.city, zip: a.postalCode, countryCode: a.country, provinceCode: a.region, phone: a.phone ?? cmd.customer?.phone,
+        firstName: cut > 0 ? name.slice(0, cut) : undefined, lastName: name ? name.slice(cut + 1) : undefined,
+      }).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+      const data = await shopifyGraphql<{ orderUpdate: { order: { id: string } | null; userErrors: Array<{ field?: string[]; message: string }> } }>(
+        ctx, Q.ORDER_UPDATE_SHIPPING, { input: { id: toGid('Order', cmd.orderExternalId), shippingAddress } },
+        // Setting the same address twice leaves one address.
+        { operation: 'orderUpdate', cost: 10, idempotent: true },
+      );
+      userErrors('orderUpdate', data.orderUpdate.userErrors);
+      return { externalId: cmd.orderExternalId };
+    },
+
     async cancelOrder(ctx, cmd) {
       const data = await shopifyGraphql<{ orderCancel: { job: { id: string } | null; orderCancelUserErrors: Array<{ field?: string[]; message: string; code?: string }> } }>(
         ctx,

@@ -196,6 +196,14 @@ mutation SwitchyardOrderCancel($orderId: ID!, $reason: OrderCancelReason!, $refu
   }
 }`;
 
+export const ORDER_UPDATE_SHIPPING = `
+mutation SwitchyardOrderShippingAddress($input: OrderInput!) {
+  orderUpdate(input: $input) {
+    order { id }
+    userErrors { field message }
+  }
+}`;
+
 /** The inner query of the first backfill (bulk operations take no variables; the window is inlined, quoted). */
 export function bulkOrdersInnerQuery(search: string): string {
   return `{
@@ -243,6 +251,7 @@ export const ALL_DOCUMENTS: Record<string, string> = {
   FULFILLMENT_ORDER_LINE_ITEMS_QUERY,
   FULFILLMENT_CREATE,
   ORDER_CANCEL,
+  ORDER_UPDATE_SHIPPING,
   BULK_RUN_QUERY,
   BULK_CURRENT,
 };

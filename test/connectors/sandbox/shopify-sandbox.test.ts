@@ -111,6 +111,20 @@ describe('Shopify sandbox with the real Shopify connector', () => {
     expect(sandbox.pushes.cancellations.map((c) => c.accepted)).toEqual([true, false]);
   });
 
+  test('a new shipping address (orderUpdate) shows on the order from then on; one without a street is refused', async () => {
+    const { sandbox, conn } = await setup();
+    sb = sandbox;
+    const { records, state } = await conn.readAll<CanonicalOrder>('orders');
+    const order = records[0];
+    const shipTo = { name: 'Ava Garcia', line1: '9 Beale St', city: 'Memphis', region: 'TN', postalCode: '38104', country: 'US' };
+    await conn.push('updateShipTo', { orderExternalId: order.externalId, reference: 'o-1', shipTo, idempotencyKey: 'a-1' });
+    (conn.ctx.clock as VirtualClock).advance(60_000);
+    const after = await conn.readAll<CanonicalOrder>('orders', state);
+    expect(after.records.find((o) => o.externalId === order.externalId)!.shipTo).toEqual(shipTo);
+    await expect(conn.push('updateShipTo', { orderExternalId: order.externalId, reference: 'o-1', shipTo: { city: 'Memphis', country: 'US' }, idempotencyKey: 'a-2' }))
+      .rejects.toThrow(/Address1 and city are required/);
+  });
+
   test('throttling engages on a small bucket and the connector respects it without failing', async () => {
     const { sandbox, conn } = await setup({ bucket: { maximumAvailable: 1200, restoreRate: 50 }, backlog: 600 });
     sb = sandbox;

@@ -228,6 +228,22 @@ describe('pushes', () => {
   });
 });
 
+describe('ship-to address', () => {
+  test('updateShipTo sends orderUpdate with the shipping address (valid against the schema) and surfaces userErrors', async () => {
+    let sent: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    nock(HOST).post(GQL, (b) => ((sent = b), true)).reply(200, { data: { orderUpdate: { order: { id: 'gid://shopify/Order/450789469' }, userErrors: [] } }, extensions: cost });
+    const cmd = { orderExternalId: '450789469', reference: 'o-1', shipTo: { name: 'Bob van Norman', line1: '200 Elm Street', city: 'Springfield', region: 'IL', postalCode: '62701', country: 'US' }, idempotencyKey: 'a' };
+    expect(await open().push('updateShipTo', cmd)).toEqual({ externalId: '450789469' });
+    expect(sent.query).toBe(Q.ORDER_UPDATE_SHIPPING);
+    expect(sent.variables).toEqual({ input: { id: 'gid://shopify/Order/450789469', shippingAddress: {
+      firstName: 'Bob van', lastName: 'Norman', address1: '200 Elm Street', city: 'Springfield', provinceCode: 'IL', zip: '62701', countryCode: 'US' } } });
+    expect(coerceVariables(sent.query, sent.variables)).toEqual([]);
+
+    nock(HOST).post(GQL).reply(200, { data: { orderUpdate: { order: null, userErrors: [{ field: ['shippingAddress', 'provinceCode'], message: 'Province is invalid' }] } }, extensions: cost });
+    await expect(open().push('updateShipTo', { ...cmd, shipTo: { ...cmd.shipTo, region: 'Illinoisx' } })).rejects.toThrow(/Province is invalid/);
+  });
+});
+
 describe('streams, check and config', () => {
   test('locations and inventory streams read GraphQL pages to canonical DTOs', async () => {
     nock(HOST).post(GQL, (b) => /SwitchyardLocations/.test(b.query)).reply(200, {

@@ -35,6 +35,7 @@ type Mutation {
   orderCancel(orderId: ID!, refund: Boolean!, restock: Boolean!, reason: OrderCancelReason!, notifyCustomer: Boolean = false, staffNote: String = null): OrderCancelPayload
   bulkOperationRunQuery(query: String!, groupObjects: Boolean! = false): BulkOperationRunQueryPayload
   refundCreate(input: RefundInput!): RefundCreatePayload
+  orderUpdate(input: OrderInput!): OrderUpdatePayload
 }
 
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
@@ -143,6 +144,9 @@ input FulfillmentOrderLineItemInput { id: ID! quantity: Int! }
 type FulfillmentCreatePayload { fulfillment: Fulfillment userErrors: [UserError!]! }
 type Fulfillment { id: ID! status: FulfillmentStatus! }
 type UserError { field: [String!] message: String! }
+input OrderInput { id: ID! shippingAddress: MailingAddressInput }
+input MailingAddressInput { address1: String address2: String city: String company: String countryCode: CountryCode firstName: String lastName: String phone: String provinceCode: String zip: String }
+type OrderUpdatePayload { order: Order userErrors: [UserError!]! }
 
 type OrderCancelPayload { job: Job orderCancelUserErrors: [OrderCancelUserError!]! }
 type Job { id: ID! done: Boolean! }

@@ -259,7 +259,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
       tags: ['sandbox'],
       totalPriceSet: money(g.total),
       customer: { id: gid('Customer', 7_000_000_000 + g.seq), email: g.customer.email, displayName: `${g.customer.firstName} ${g.customer.lastName}`, phone: g.customer.phone },
-      shippingAddress: {
+      shippingAddress: o.shippingAddress ?? {
         name: g.shipTo.name, address1: g.shipTo.line1, address2: null, city: g.shipTo.city, province: g.shipTo.region, provinceCode: g.shipTo.region, zip: null,
         countryCodeV2: 'US', latitude: g.shipTo.latitude, longitude: g.shipTo.longitude, phone: g.shipTo.phone,
       },
@@ -530,6 +530,22 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     return { fulfillment: { id: gid('Fulfillment', id), status: 'SUCCESS' }, userErrors: [] };
   }
 
+  /** A merchant's edit of the shipping address: the order shows it (no coordinates: Shopify geocodes later) from now on. */
+  function orderUpdate(args: { input: { id: string; shippingAddress?: Record<string, string | null> | null } }) {
+    const o = findOrder(args.input.id);
+    if (!o) return { order: null, userErrors: [{ field: ['id'], message: 'Order does not exist' }] };
+    const a = args.input.shippingAddress;
+    if (a) {
+      if (!a.address1 || !a.city) return { order: null, userErrors: [{ field: ['shippingAddress'], message: 'Address1 and city are required' }] };
+      o.shippingAddress = {
+        name: [a.firstName, a.lastName].filter(Boolean).join(' ') || null, address1: a.address1, address2: a.address2 ?? null, city: a.city,
+        province: a.provinceCode ?? null, provinceCode: a.provinceCode ?? null, zip: a.zip ?? null, countryCodeV2: a.countryCode ?? 'US', phone: a.phone ?? null,
+      };
+      store.touch(o);
+    }
+    return { order: orderView(o), userErrors: [] };
+  }
+
   function orderCancel(args: { orderId: string; reason: string; staffNote?: string | null }) {
     const o = findOrder(args.orderId);
     const at = store.nowIso();
@@ -622,6 +638,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     inventorySetQuantities: setQuantities,
     fulfillmentCreate,
     orderCancel,
+    orderUpdate,
     bulkOperationRunQuery: bulkRun,
     refundCreate,
   };
