@@ -1,6 +1,6 @@
 import axios from 'axios';
 import { z } from 'zod';
-import type { CanonicalOrder, SetStockCommand } from '../sdk/canonical';
+import type { CanonicalOrder, SetStockCommand, UpdateShipToCommand } from '../sdk/canonical';
 import { ConnectorError } from '../sdk/connector-error';
 import { baseConfigSchema, type ConnectorContext, defineConnector } from '../sdk/connector';
 import { type AuthProvider, FetchedTokenAuth, oauth1Auth } from '../sdk/auth';
@@ -155,6 +155,7 @@ export const magentoConnector = defineConnector<MagentoConfig, MagentoCredential
 
   push: {
     refund: (ctx, cmd) => magentoRefund(ctx, cmd),
+    updateShipTo: (ctx, cmd) => updateShipTo(ctx, cmd),
     /** MSI has no compare-and-set: `expectedQuantity` is not enforced by Magento. Absolute, so safe to resend. */
     async setStock(ctx, cmd) {
       await ctx.http.request({ method: 'POST', path: rest(ctx, '/inventory/source-items'), body: sourceItemsBody([cmd]), operation: 'POST /V1/inventory/source-items', idempotent: true });
@@ -195,6 +196,41 @@ export const magentoConnector = defineConnector<MagentoConfig, MagentoCredential
     await search(ctx, '/inventory/sources', searchCriteria([], undefined, 1, 1), 'GET /V1/inventory/sources');
   },
 });
+
+const orderAddress = z.looseObject({ entity_id: z.number().int().nullish(), telephone: z.string().nullish(), firstname: z.string().nullish(), lastname: z.string().nullish() });
+const orderForAddress = z.looseObject({
+  state: z.string().nullish(),
+  extension_attributes: z.looseObject({ shipping_assignments: z.array(z.looseObject({ shipping: z.looseObject({ address: orderAddress.nullish() }).nullish() })).nullish() }).nullish(),
+});
+
+/**
+ * `PUT /V1/orders/{parent_id}` saves an order address (`entity`, a sales-data-order-address): the order's shipping
+ * address, found by its `entity_id` on the order first, with the new street, city, region, postcode, country and
+ * name. A completed, closed or cancelled order has left: a permanent error.
+ */
+async function updateShipTo(ctx: Ctx, cmd: UpdateShipToCommand) {
+  const read = 'GET /V1/orders/{id}';
+  const op = 'PUT /V1/orders/{parent_id}';
+  const id = encodeURIComponent(cmd.orderExternalId);
+  const order = expectShape(orderForAddress, (await ctx.http.request({ path: rest(ctx, `/orders/${id}`), operation: read })).data, { operation: read });
+  const current = order.extension_attributes?.shipping_assignments?.[0]?.shipping?.address;
+  if (['complete', 'closed', 'canceled'].includes(order.state ?? '') || !current?.entity_id) {
+    throw new ConnectorError({ code: 'VENDOR', message: `Magento order ${cmd.orderExternalId} (${order.state ?? 'no state'}) has no shipping address that can still change`, retryable: false, operation: op, record: cmd.reference });
+  }
+  const a = cmd.shipTo;
+  const name = (a.name ?? cmd.customer?.name ?? '').trim();
+  const cut = name.lastIndexOf(' ');
+  const entity: Record<string, unknown> = {
+    ...current, address_type: 'shipping', parent_id: Number(cmd.orderExternalId),
+    firstname: cut > 0 ? name.slice(0, cut) : current.firstname ?? name, lastname: cut > 0 ? name.slice(cut + 1) : current.lastname ?? name,
+    street: [a.line1, a.line2].filter(Boolean), city: a.city, postcode: a.postalCode ?? '', country_id: a.country,
+    // Required by Magento; the customer's when the new address carries none.
+    telephone: a.phone ?? cmd.customer?.phone ?? current.telephone ?? '',
+  };
+  if (a.region) Object.assign(entity, { region_code: a.region, region: a.region, region_id: undefined });
+  await ctx.http.request({ method: 'PUT', path: rest(ctx, `/orders/${id}`), body: { entity: JSON.parse(JSON.stringify(entity)) }, operation: op, idempotent: true });
+  return { externalId: cmd.orderExternalId };
+}
 
 /** Magento's built-in carrier codes; anything else is a custom carrier with its name as title. */
 export function carrierCode(carrier: string): string {

@@ -146,6 +146,22 @@ describe('MSI and pushes', () => {
     await expect(open().push('cancelOrder', { orderExternalId: '8', idempotencyKey: 'c' })).rejects.toMatchObject({ code: 'VENDOR', record: '8' });
   });
 
+  test('updateShipTo saves the order\'s shipping address (PUT /V1/orders/{parent_id}, valid against the contract); a completed order is permanent', async () => {
+    const order = magentoOrder(7, '2026-01-10 11:00:00');
+    order.extension_attributes.shipping_assignments[0].shipping.address.entity_id = 14;
+    nock(HOST).get('/rest/default/V1/orders/7').reply(200, order);
+    let sent: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    nock(HOST).put('/rest/default/V1/orders/7', (b) => ((sent = b), true)).reply(200, (_u, b: any) => b.entity); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const cmd = { orderExternalId: '7', reference: 'o-7', shipTo: { name: 'Veronica Costello', line1: 'Friedrichstraße 5', city: 'Berlin', postalCode: '10117', country: 'DE' }, idempotencyKey: 'a' };
+    expect(await open().push('updateShipTo', cmd)).toEqual({ externalId: '7' });
+    expect(sent.entity).toMatchObject({ entity_id: 14, parent_id: 7, address_type: 'shipping', firstname: 'Veronica', lastname: 'Costello', street: ['Friedrichstraße 5'],
+      city: 'Berlin', postcode: '10117', country_id: 'DE', telephone: '+49 30 1234567' });
+    expect(contractErrors(sent, bodySchema('/V1/orders/{parent_id}', 'put'))).toEqual([]);
+
+    nock(HOST).get('/rest/default/V1/orders/8').reply(200, { ...magentoOrder(8, '2026-01-10 11:00:00'), state: 'complete' });
+    await expect(open().push('updateShipTo', { ...cmd, orderExternalId: '8' })).rejects.toMatchObject({ code: 'VENDOR', retryable: false, record: 'o-7' });
+  });
+
   test('orders: the window is sent as zone-less UTC and a non-integer quantity fails the record', async () => {
     let q: URLSearchParams | undefined;
     nock(HOST).get('/rest/default/V1/orders').query(true).reply(function (uri: string) {

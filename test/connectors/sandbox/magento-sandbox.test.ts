@@ -85,6 +85,21 @@ describe('Magento sandbox with the real Magento connector', () => {
     expect(byId.get(b.externalId)!.status).toBe('CANCELLED');
   });
 
+  test('a new shipping address is saved on the order (valid against the contract) and read back; a completed order refuses it', async () => {
+    const { clock, sandbox, conn } = await setup({ backlog: 5 });
+    sb = sandbox;
+    const { records, state } = await conn.readAll<CanonicalOrder>('orders');
+    const [a, b] = records;
+    const shipTo = { name: 'Ava Garcia', line1: '9 Beale St', city: 'Memphis', region: 'TN', postalCode: '38104', country: 'US' };
+    await conn.push('updateShipTo', { orderExternalId: a.externalId, reference: 'o-a', shipTo, idempotencyKey: 'a' });
+    clock.advance(60_000);
+    const after = await conn.readAll<CanonicalOrder>('orders', state);
+    expect(after.records.find((o) => o.externalId === a.externalId)!.shipTo).toMatchObject(shipTo);
+    await conn.push('createShipment', { orderExternalId: b.externalId, carrier: 'FedEx', trackingNumber: '7946', shippedAt: new Date(T0).toISOString(),
+      lines: b.lines.map((x) => ({ orderLineExternalId: x.externalId, quantity: x.quantity })), idempotencyKey: 's' });
+    await expect(conn.push('updateShipTo', { orderExternalId: b.externalId, reference: 'o-b', shipTo, idempotencyKey: 'b' })).rejects.toMatchObject({ code: 'VENDOR', retryable: false });
+  });
+
   test('the request window answers 429 with Retry-After and the connector paces itself within it', async () => {
     const { clock, sandbox, conn } = await setup({ backlog: 400, requestsPerMinute: 10 }, { pageSize: 10, requestsPerMinute: 10 });
     sb = sandbox;

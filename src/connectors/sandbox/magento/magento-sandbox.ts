@@ -143,9 +143,9 @@ export async function startMagentoSandbox(opts: MagentoSandboxOptions): Promise<
   function orderView(o: OrderState) {
     const g = o.gen;
     const st = state(o);
-    const address = {
-      address_type: 'shipping', firstname: g.customer.firstName, lastname: g.customer.lastName, street: [g.shipTo.line1], city: g.shipTo.city,
-      region_code: g.shipTo.region, postcode: '', country_id: 'US', telephone: g.shipTo.phone,
+    const address = (o.shippingAddress as unknown as Record<string, unknown> | undefined) ?? {
+      entity_id: entityId(g.seq) * 2, parent_id: entityId(g.seq), address_type: 'shipping', firstname: g.customer.firstName, lastname: g.customer.lastName,
+      street: [g.shipTo.line1], city: g.shipTo.city, region_code: g.shipTo.region, postcode: '', country_id: 'US', telephone: g.shipTo.phone,
     };
     return {
       entity_id: entityId(g.seq),
@@ -350,6 +350,21 @@ export async function startMagentoSandbox(opts: MagentoSandboxOptions): Promise<
     store.touch(o);
     store.record(op, 200, false);
     res.json(shipments);
+  });
+
+  // salesOrderAddressRepositoryV1Save: the body's `entity` replaces the order address it names (the shipping one here).
+  app.put('/rest/:store/V1/orders/:id', guard, (req, res) => {
+    const op = 'PUT /V1/orders/{parent_id}';
+    const o = store.order(Number(req.params.id) - ENTITY_BASE);
+    if (!o) return error(res, op, 404, "The entity that was requested doesn't exist. Verify the entity and try again.");
+    const entity = (req.body as { entity?: Record<string, unknown> })?.entity;
+    const missing = ['address_type', 'city', 'country_id', 'firstname', 'lastname', 'postcode', 'telephone'].filter((k) => entity?.[k] === undefined || entity[k] === null);
+    if (!entity || missing.length) return error(res, op, 400, `"${missing[0] ?? 'entity'}" is required. Enter and try again.`);
+    if (entity.entity_id !== entityId(o.gen.seq) * 2 || entity.address_type !== 'shipping') return error(res, op, 400, 'Only the order\'s shipping address can be saved here.');
+    store.record(op, 200, false);
+    o.shippingAddress = entity as unknown as Record<string, string | null>;
+    store.touch(o);
+    res.json(entity);
   });
 
   app.post('/rest/:store/V1/orders/:id/cancel', guard, (req, res) => {
