@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError, badInput, notFound } from '../errors';
 import { EventBus, NOTIFY_CHANNEL } from '../events/event-bus';
 import type { HubEvent } from '../events/hub-events';
-import { InventoryService } from '../inventory/inventory.service';
+import { InventoryService, checkQuantity } from '../inventory/inventory.service';
 import { ReservationBatch } from '../inventory/reservation-batch';
 import { FulfillmentMethod, FulfillmentOrderStatus as FO, OrderStatus as OS, LocationCapability } from '../model/enums';
 import { Order, OrderLine, OrderTransition } from '../model/order.entity';
@@ -485,6 +485,44 @@ export class OrderService {
   }
 
   /**
+   * An operator cancels units that will not be fulfilled (gone for good, or the customer asked by phone) while the
+   * rest of the order goes on: as cancelLinesIn, and the order's channel is told (`order.cancelLines`; Shopify
+   * refunds them). `lines`: order line id and units, each within the units neither shipped nor cancelled yet.
+   * Cancelling every unit of an order nothing of which has shipped is cancelOrder's business.
+   */
+  async cancelLines(orderId: string, lines: { lineId: string; quantity: number }[], reason: string | null | undefined, actor: string): Promise<Order | TransitionRejected> {
+    if (!isUuid(orderId)) throw notFound('Order', orderId, 'id');
+    if (!Array.isArray(lines) || !lines.length) throw badInput('lines', 'must name at least one order line');
+    if (reason != null && (typeof reason !== 'string' || reason.length > 500)) throw badInput('reason', 'must be at most 500 characters');
+    const units = new Map<string, number>();
+    lines.forEach((l, i) => {
+      checkQuantity(`lines[${i}].quantity`, l.quantity);
+      units.set(l.lineId, (units.get(l.lineId) ?? 0) + l.quantity);
+    });
+    const rejected = await retryingTransaction(this.ds, async (em) => {
+      const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
+      if (!order) throw notFound('Order', orderId, 'id');
+      if (![OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED].includes(order.status)) {
+        return new TransitionRejected('Order', orderId, order.status, order.status, `units of an order in ${order.status} cannot be cancelled`);
+      }
+      const orderLines = await em.getRepository(OrderLine).find({ where: { orderId } });
+      const left = (l: OrderLine) => l.quantity - l.cancelledQuantity - l.shippedQuantity;
+      for (const [i, l] of lines.entries()) {
+        const line = orderLines.find((x) => x.id === l.lineId);
+        if (!line) throw notFound('Order line', String(l.lineId), `lines[${i}].lineId`);
+        if (units.get(line.id)! > left(line)) throw badInput(`lines[${i}].quantity`, `only ${left(line)} unit(s) of ${line.sku} are left to cancel`);
+      }
+      const nothingShipped = orderLines.every((l) => l.shippedQuantity === 0);
+      if (nothingShipped && orderLines.every((l) => left(l) === (units.get(l.id) ?? 0))) {
+        throw badInput('lines', 'that is every unit of the order: cancel the order instead (cancelOrder)');
+      }
+      await this.cancelLinesIn(em, orderId, units, reason ? `cancelled: ${reason}` : 'cancelled by an operator', actor);
+      return null;
+    });
+    return rejected ?? this.require(orderId);
+  }
+
+  /**
    * The channel took units back before they shipped (a refund or an edit of unfulfilled items), inside the caller's
    * transaction: `units` maps order line id → units to cancel. Units not allocated yet go first. Beyond those, the
    * least advanced open fulfilment orders holding the line are cancelled whole (their location is told through the
@@ -523,6 +561,15 @@ export class OrderService {
     await sql(em, `UPDATE order_line SET cancelled_quantity = cancelled_quantity + v.n FROM unnest($1::uuid[], $2::int[]) AS v(id, n) WHERE order_line.id = v.id`,
       [[...take.keys()], [...take.values()]]);
     const why = `${reason}: ${[...take].map(([id, n]) => `${n} × ${lines.find((l) => l.id === id)!.sku}`).join(', ')}`;
+    // Units the channel did not take back itself: it is told, to take them off the order and refund them.
+    const told = [...take].map(([id, n]) => ({ line: lines.find((l) => l.id === id)!, n })).filter(({ line }) => line.externalId)
+      .map(({ line, n }) => ({ orderLineExternalId: line.externalId, quantity: n, sku: line.sku }));
+    if (told.length) await sql(em, `
+      INSERT INTO outbox_event (topic, aggregate_type, aggregate_id, connection_id, payload, idempotency_key)
+      SELECT 'order.cancelLines', 'ORDER', o.id::text, o.connection_id, $2::jsonb, 'order-lines-cancel:' || o.id || ':' || $3
+        FROM orders o WHERE o.id = $1 AND o.connection_id IS NOT NULL
+         AND o.connection_id::text <> coalesce(current_setting('switchyard.sync_origin', true), '')`,
+    [orderId, JSON.stringify({ lines: told, reason: why }), randomUUID()]);
     if (cancelling.length) {
       await this.inventory.lockOrderProducts(em, orderId);
       for (const fo of cancelling) {

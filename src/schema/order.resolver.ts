@@ -25,6 +25,12 @@ export class OrderLineInput {
 }
 
 @InputType()
+class OrderLineCancelInput {
+  @Field(() => ID, { description: 'The order line (OrderLine.id).' }) lineId: string;
+  @Field(() => Int) quantity: number;
+}
+
+@InputType()
 class CustomerInput {
   @Field({ nullable: true }) name?: string;
   @Field({ nullable: true }) email?: string;
@@ -206,6 +212,12 @@ export class OrderResolver {
   @Mutation(() => OrderTransitionResult, { description: 'Allocate by hand (operator override): reserves stock and creates fulfilment orders.' })
   async allocateOrder(@Arg('id', () => ID) id: string, @Arg('shipments', () => [AllocationInput]) shipments: AllocationInput[], @Ctx() { services, actor }: GraphQLContext) {
     return orNotAllowed(await services.orders.allocate(id, shipments, actor));
+  }
+
+  @Mutation(() => OrderTransitionResult, { description: 'Cancel units of some lines that will not be fulfilled; the rest of the order goes on, and the channel is told (it refunds them).' })
+  async cancelOrderLines(@Arg('id', () => ID) id: string, @Arg('lines', () => [OrderLineCancelInput]) lines: OrderLineCancelInput[],
+    @Arg('reason', () => String, { nullable: true }) reason: string | undefined, @Ctx() { services, actor }: GraphQLContext) {
+    return orNotAllowed(await services.orders.cancelLines(id, lines, reason, actor));
   }
 
   @Mutation(() => OrderTransitionResult, { description: 'Ship the units not shipped yet to another address; open fulfilment orders already at a 3PL or ERP are sent it. Allocation is kept.' })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { CreateOrderCommand, SetStockCommand, UpdateShipToCommand } from '../connectors/sdk/canonical';
+import type { CancelLinesCommand, CreateOrderCommand, SetStockCommand, UpdateShipToCommand } from '../connectors/sdk/canonical';
 import { ConnectorError } from '../connectors/sdk/connector-error';
 import { rows } from '../db/sql';
 import { FulfillmentOrderStatus as FO } from '../model/enums';
@@ -191,6 +191,18 @@ export class OutboxDispatcher {
           orderExternalId: o.external_id, reference: ev.aggregate_id, shipTo: stripNulls(o.ship_to) as unknown as UpdateShipToCommand['shipTo'],
           customer: { name: o.customer_name ?? undefined, email: o.customer_email ?? undefined, phone: o.customer_phone ?? undefined }, idempotencyKey: ev.idempotency_key,
         });
+        return undefined;
+      }
+      case 'order.cancelLines': {
+        const [o] = await rows<{ external_id: string }>(this.ds.manager, `SELECT external_id FROM orders WHERE id = $1`, [ev.aggregate_id]);
+        if (!o) return 'order no longer exists';
+        const p = ev.payload as { lines: CancelLinesCommand['lines']; reason?: string };
+        if (!opened.vendor.supports('cancelLines')) {
+          // The customer paid for units they will not get: someone has to take them off in the channel.
+          throw new ConnectorError({ code: 'CONFIG', message: `${conn.kind} cannot cancel single lines: cancel ${p.lines.map((l) => `${l.quantity} × ${l.sku ?? l.orderLineExternalId}`).join(', ')} of order ${o.external_id} there, then discard this event`,
+            retryable: false, operation: 'cancelLines', record: ev.aggregate_id });
+        }
+        await opened.vendor.push('cancelLines', { orderExternalId: o.external_id, reference: ev.aggregate_id, lines: p.lines, reason: p.reason, idempotencyKey: ev.idempotency_key });
         return undefined;
       }
       case 'order.cancel': {

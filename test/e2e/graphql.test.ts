@@ -95,6 +95,20 @@ describe('bad input gets a clear error and writes nothing', () => {
     expect((await call(cancel, { id: placed.data.placeOrder.id })).data.cancelOrder).toMatchObject({ __typename: 'TransitionError', code: 'INVALID_TRANSITION', currentStatus: 'CANCELLED' });
   });
 
+  it('cancelOrderLines: units off one line, the rest goes on; too many is refused by field', async () => {
+    const placed = await call(PLACE, { input: order('LINES-1', { lines: [{ sku: 'A', quantity: 3, unitPrice: '12.50' }] }) });
+    const id = placed.data.placeOrder.id;
+    const lineId = (await call(`query($id: ID!) { order(id: $id) { lines { id } } }`, { id })).data.order.lines[0].id;
+    const cancel = `mutation($id: ID!, $lines: [OrderLineCancelInput!]!) { cancelOrderLines(id: $id, lines: $lines, reason: "damaged") {
+      __typename ... on Order { status totalAmount lines { quantity cancelledQuantity } fulfillmentOrders { status } } ... on TransitionError { code } } }`;
+    const done = await call(cancel, { id, lines: [{ lineId, quantity: 2 }] });
+    expect(done.errors).toBeUndefined();
+    expect(done.data.cancelOrderLines).toMatchObject({ __typename: 'Order', status: 'ALLOCATED', totalAmount: '12.5000', lines: [{ quantity: 3, cancelledQuantity: 2 }] });
+    expect(done.data.cancelOrderLines.fulfillmentOrders.map((f: { status: string }) => f.status).sort()).toEqual(['CANCELLED', 'PENDING']);
+    const tooMany = await call(cancel, { id, lines: [{ lineId, quantity: 2 }] });
+    expect(tooMany.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'lines[0].quantity' });
+  });
+
   it('changeOrderShipTo: the order ships to the new address; a bad one is refused by field; a cancelled order keeps its own', async () => {
     const placed = await call(PLACE, { input: order('SHIP-TO-1') });
     const id = placed.data.placeOrder.id;

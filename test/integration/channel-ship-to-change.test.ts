@@ -5,12 +5,12 @@
 // order-1.json, signed as Shopify signs its webhooks; ShipBob's answers are the examples of
 // ../shared/fixtures/shipbob/openapi-2026-01.json; Odoo is scripted as in test/connectors/odoo (no vendor fixture).
 import nock from 'nock';
-import { hmacSha256 } from '../../src/connectors/sdk/webhooks';
 import { FulfillmentOrderStatus as FO } from '../../src/model/enums';
 import { TransitionRejected } from '../../src/orders/order.service';
 import { HOST as ODOO, odooServer } from '../connectors/odoo/odoo-fixtures';
 import { responseExample, shipbob } from '../connectors/shipbob/shipbob-fixtures';
 import { restOrders } from '../connectors/shopify/shopify-fixtures';
+import { deliverShopifyOrder } from '../support/shopify-webhook';
 import { assertStockInvariants, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -46,15 +46,10 @@ afterAll(async () => {
   nock.enableNetConnect();
 });
 
-let events = 0;
 async function deliver(topic: string, id: number, updatedAt: string, sku: string, address: Json) {
   const order = { ...base, id, name: `#${id}`, updated_at: updatedAt, cancelled_at: null, closed_at: null, fulfillment_status: null, shipping_address: address,
     line_items: [{ ...base.line_items[0], id: id * 10 + 1, sku, quantity: 1, current_quantity: 1, fulfillable_quantity: 1 }] };
-  const body = JSON.stringify(order);
-  const r = await t.services.sync.webhooks.receive(CHANNEL, { rawBody: Buffer.from(body),
-    headers: { 'x-shopify-topic': topic, 'x-shopify-hmac-sha256': hmacSha256(SECRET, body).toString('base64'), 'x-shopify-event-id': `evt-${++events}` } });
-  expect(r.status).toBe('accepted');
-  await t.services.sync.queue.drain();
+  await deliverShopifyOrder(t, { name: CHANNEL, secret: SECRET }, topic, order);
 }
 
 async function state(externalId: number) {

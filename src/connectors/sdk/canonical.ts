@@ -287,6 +287,21 @@ export interface UpdateShipToCommand {
   idempotencyKey: string;
 }
 
+/**
+ * Hub → origin channel: units of some lines will not be fulfilled (an operator cancelled them in the hub; the rest
+ * of the order goes on). The channel removes them from the order and gives the customer their money back for them
+ * (Shopify: a refund whose line items are CANCELled). Pushed once per idempotency key.
+ */
+export interface CancelLinesCommand {
+  orderExternalId: string;
+  /** The hub's order id, for notes and errors. */
+  reference: string;
+  lines: Array<{ orderLineExternalId: string; quantity: number; sku?: string }>;
+  reason?: string;
+  notifyCustomer?: boolean;
+  idempotencyKey: string;
+}
+
 export interface PushResult {
   /** Id the vendor gave the effect (fulfillment id, shipment id, feed id, submission id). */
   externalId?: string;

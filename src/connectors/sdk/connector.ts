@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AdjustStockCommand, CancelOrderCommand, CanonicalOrder, CanonicalShipment, CreateOrderCommand, CreateShipmentCommand, PushResult, SetStockCommand, UpdateShipToCommand } from './canonical';
+import type { AdjustStockCommand, CancelLinesCommand, CancelOrderCommand, CanonicalOrder, CanonicalShipment, CreateOrderCommand, CreateShipmentCommand, PushResult, SetStockCommand, UpdateShipToCommand } from './canonical';
 import { ConnectorError } from './connector-error';
 import type { CreateReturnCommand, RefundCommand } from './returns';
 import { type Clock, systemClock } from './clock';
@@ -33,6 +33,8 @@ export interface PushOperations<Ctx> {
   /** Tell the channel that goods shipped, with tracking. */
   createShipment?(ctx: Ctx, cmd: CreateShipmentCommand): Promise<PushResult>;
   cancelOrder?(ctx: Ctx, cmd: CancelOrderCommand): Promise<PushResult>;
+  /** Remove units of some lines from an order that otherwise goes on, refunding them (see `CancelLinesCommand`). */
+  cancelLines?(ctx: Ctx, cmd: CancelLinesCommand): Promise<PushResult>;
   /** Relative stock change (delta), where the vendor records adjustments rather than counts. */
   adjustStock?(ctx: Ctx, cmd: AdjustStockCommand): Promise<PushResult>;
   /** Place an order in the vendor's system (ERP books, POS pickup order, 3PL fulfilment order); idempotent by `reference`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PushResult } from '../sdk/canonical';
+import type { CancelLinesCommand, PushResult } from '../sdk/canonical';
 import { ConnectorError } from '../sdk/connector-error';
 import type { ConnectorContext } from '../sdk/connector';
 import type { RefundCommand } from '../sdk/returns';
@@ -54,43 +54,53 @@ const createdShape = z.object({
   }),
 });
 
+type RestockType = 'NO_RESTOCK' | 'CANCEL';
+
 /** Line items to refund; every line must carry Shopify's line item id, else nothing is sent. */
-export function refundLineItems(cmd: RefundCommand): Array<{ lineItemId: string; quantity: number; restockType: 'NO_RESTOCK' }> {
+export function refundLineItems(cmd: Pick<RefundCommand, 'reference' | 'lines'>, restockType: RestockType = 'NO_RESTOCK'): Array<{ lineItemId: string; quantity: number; restockType: RestockType }> {
   return cmd.lines.map((l, i) => {
     if (!l.orderLineExternalId) {
       throw new ConnectorError({ code: 'CONFIG', message: `refund ${cmd.reference}: line ${i} (${l.sku ?? '?'}) has no Shopify line item id`, retryable: false, operation: 'refundCreate', record: cmd.reference });
     }
-    // The hub restocks returned goods itself (by grade) and pushes levels; Shopify must not restock them again.
-    return { lineItemId: toGid('LineItem', l.orderLineExternalId), quantity: l.quantity, restockType: 'NO_RESTOCK' as const };
+    return { lineItemId: toGid('LineItem', l.orderLineExternalId), quantity: l.quantity, restockType };
   });
 }
 
 /**
- * Refunds returned line items: asks Shopify for its suggested refund (its taxes and discounts, the captured
- * transactions to refund against), then creates the refund with the command's idempotency key, so a retried
- * push (lost response, outbox retry) returns the first refund instead of paying twice.
+ * Refunds returned line items. The hub restocks returned goods itself (by grade) and pushes levels: Shopify must not
+ * restock them again (NO_RESTOCK).
  */
-export async function shopifyRefund(ctx: Ctx, cmd: RefundCommand): Promise<PushResult> {
-  const orderId = toGid('Order', cmd.orderExternalId);
-  const items = refundLineItems(cmd);
+export function shopifyRefund(ctx: Ctx, cmd: RefundCommand): Promise<PushResult> {
+  return refundLines(ctx, cmd.orderExternalId, refundLineItems(cmd), cmd.note ?? `Return ${cmd.reference}`, cmd.notifyCustomer ?? true, cmd.idempotencyKey, cmd.reference);
+}
+
+/**
+ * Cancels units the hub will not fulfil: a refund of those line items with restock type CANCEL, which removes them
+ * from the order (Shopify's way to cancel unfulfilled items) and pays the customer back for them.
+ */
+export function shopifyCancelLines(ctx: Ctx, cmd: CancelLinesCommand): Promise<PushResult> {
+  return refundLines(ctx, cmd.orderExternalId, refundLineItems(cmd, 'CANCEL'), cmd.reason ?? 'Items cancelled', cmd.notifyCustomer ?? true, cmd.idempotencyKey, cmd.reference);
+}
+
+/**
+ * Asks Shopify for its suggested refund of the items (its taxes and discounts, the captured transactions to refund
+ * against), then creates the refund with the idempotency key, so a retried push (lost response, outbox retry)
+ * returns the first refund instead of paying twice.
+ */
+async function refundLines(ctx: Ctx, orderExternalId: string, items: ReturnType<typeof refundLineItems>, note: string, notify: boolean, idempotencyKey: string, reference: string): Promise<PushResult> {
+  const orderId = toGid('Order', orderExternalId);
   const suggested = await shopifyGraphql(ctx, SUGGESTED_REFUND_QUERY, { id: orderId, refundLineItems: items }, { operation: 'graphql:suggestedRefund', cost: 10, shape: suggestedShape });
-  if (!suggested.order) throw new ConnectorError({ code: 'HTTP', message: `order ${cmd.orderExternalId} not found`, retryable: false, status: 404, operation: 'graphql:suggestedRefund', record: cmd.reference });
+  if (!suggested.order) throw new ConnectorError({ code: 'HTTP', message: `order ${orderExternalId} not found`, retryable: false, status: 404, operation: 'graphql:suggestedRefund', record: reference });
   const transactions = (suggested.order.suggestedRefund?.suggestedTransactions ?? [])
     .filter((t) => Number(t.amountSet.shopMoney.amount) > 0 && t.gateway)
     .map((t) => ({ orderId, gateway: t.gateway!, kind: 'REFUND', amount: t.amountSet.shopMoney.amount, ...(t.parentTransaction ? { parentId: t.parentTransaction.id } : {}) }));
   const data = await shopifyGraphql(ctx, REFUND_CREATE_MUTATION, {
-    idempotencyKey: cmd.idempotencyKey,
-    input: {
-      orderId,
-      note: cmd.note ?? `Return ${cmd.reference}`,
-      notify: cmd.notifyCustomer ?? true,
-      refundLineItems: items,
-      transactions,
-    },
+    idempotencyKey,
+    input: { orderId, note, notify, refundLineItems: items, transactions },
   }, { operation: 'refundCreate', cost: 10, idempotent: true, shape: createdShape });
   const errors = data.refundCreate.userErrors;
   if (errors.length) {
-    throw new ConnectorError({ code: 'VENDOR', message: `refundCreate rejected: ${errors.map((e) => `${e.field?.join('.') ?? ''} ${e.message}`.trim()).join('; ')}`, retryable: false, operation: 'refundCreate', record: cmd.reference, details: errors });
+    throw new ConnectorError({ code: 'VENDOR', message: `refundCreate rejected: ${errors.map((e) => `${e.field?.join('.') ?? ''} ${e.message}`.trim()).join('; ')}`, retryable: false, operation: 'refundCreate', record: reference, details: errors });
   }
   const refund = data.refundCreate.refund;
   const warnings = !transactions.length ? ['Shopify suggested no payment transaction: line items marked refunded, no money moved'] : undefined;

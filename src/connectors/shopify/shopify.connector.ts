@@ -15,7 +15,7 @@ import {
 import * as Q from './shopify.queries';
 import { decodeBulkCursor, readBulkOrdersPage, startBulkOrders } from './shopify.bulk';
 import { completeInventoryLevels, completeLineItems, readFulfillmentOrders } from './shopify.nested';
-import { shopifyRefund } from './refund';
+import { shopifyCancelLines, shopifyRefund } from './refund';
 
 export const SHOPIFY_API_VERSION = '2026-07';
 
@@ -193,6 +193,7 @@ export const shopifyConnector = defineConnector<ShopifyConfig, ShopifyCredential
 
   push: {
     refund: (ctx, cmd) => shopifyRefund(ctx, cmd),
+    cancelLines: (ctx, cmd) => shopifyCancelLines(ctx, cmd),
     async setStock(ctx, cmd) {
       if (!cmd.externalItemId) throw new ConnectorError({ code: 'CONFIG', message: `setStock ${cmd.sku}: Shopify needs the inventory item id`, retryable: false, operation: 'inventorySetQuantities' });
       const data = await shopifyGraphql<{ inventorySetQuantities: { inventoryAdjustmentGroup: { id: string } | null; userErrors: Array<{ field?: string[]; message: string; code?: string }> } }>(

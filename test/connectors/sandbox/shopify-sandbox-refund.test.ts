@@ -68,3 +68,17 @@ test('refundCreate without @idempotent is refused, as by Shopify from 2026-04', 
   const body = await res.json() as { errors?: Array<{ message: string }> };
   expect(body.errors?.[0].message).toBe('refundCreate requires the @idempotent directive (API 2026-04 and later)');
 });
+
+test('cancelLines: a refund whose items are CANCELled takes them off the order (current quantity drops) and pays them back once; more than is unfulfilled is refused', async () => {
+  const o = sb.orders().find((x) => x.gen.seq === 3)!;
+  const line = o.gen.lines[0];
+  const lineItem = String((5_100_000_000 + 3) * 10 + line.index);
+  const cmd = { orderExternalId: sb.orderId(3), reference: 'order-3', lines: [{ orderLineExternalId: lineItem, quantity: 1, sku: line.sku }], reason: 'out for good', idempotencyKey: 'cancel-lines:3' };
+  const done = await conn.push('cancelLines', cmd);
+  expect((await conn.push('cancelLines', cmd)).externalId).toBe(done.externalId);
+  expect(sb.refunds.filter((r) => r.orderId === sb.orderId(3))).toEqual([expect.objectContaining({ amount: Number(line.unitPrice).toFixed(2), note: 'out for good',
+    lines: [expect.objectContaining({ quantity: 1, restockType: 'CANCEL' })] })]);
+  expect(o.cancelled[0]).toBe(1);
+  const tooMany = { ...cmd, lines: [{ ...cmd.lines[0], quantity: line.quantity }], idempotencyKey: 'cancel-lines:3b' };
+  await expect(conn.push('cancelLines', tooMany)).rejects.toThrow(ConnectorError);
+});

@@ -304,6 +304,8 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
       const left = o.gen.lines[i].quantity - done[i] - lines.filter((x) => x.i === i).reduce((a, x) => a + x.quantity, 0);
       if (cap && it.quantity > 0) return void (Math.min(it.quantity, left) > 0 && lines.push({ i, quantity: Math.min(it.quantity, left), restockType: it.restockType ?? 'RETURN' }));
       if (it.quantity <= 0 || it.quantity > left) return void errors.push({ field: [...field, String(k), 'quantity'], message: `Quantity cannot refund more items than were purchased (${left} left on ${it.lineItemId}).` });
+      // CANCEL takes unfulfilled units off the order: there must be that many left to fulfil.
+      if (it.restockType === 'CANCEL' && it.quantity > store.open(o, i)) return void errors.push({ field: [...field, String(k), 'restockType'], message: `Only ${store.open(o, i)} unfulfilled item(s) of ${it.lineItemId} can be cancelled.` });
       lines.push({ i, quantity: it.quantity, restockType: it.restockType ?? 'RETURN' });
     });
     const amount = Math.min(refundableCents(o), lines.reduce((a, l) => a + cents(o.gen.lines[l.i].unitPrice) * l.quantity, 0));
@@ -365,6 +367,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     } else {
       const done = unitsRefunded(o);
       for (const l of plan.lines) done[l.i] += l.quantity;
+      for (const l of plan.lines) if (l.restockType === 'CANCEL') o.cancelled[l.i] += l.quantity; // current_quantity drops
       refundedUnits.set(o.gen.seq, done);
       refundedCents.set(o.gen.seq, (refundedCents.get(o.gen.seq) ?? 0) + moved);
       const id = String(9_500_000_000 + refunds.length + 1);
