@@ -6,6 +6,7 @@
 // against the 2026 schema.
 import nock from 'nock';
 import { TransitionRejected } from '../../src/orders/order.service';
+import { coerceVariables } from '../connectors/shopify/shopify-schema';
 import { restOrders } from '../connectors/shopify/shopify-fixtures';
 import { deliverShopifyOrder } from '../support/shopify-webhook';
 import { assertStockInvariants, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
@@ -76,6 +77,8 @@ test('two of three units cancelled by an operator: stock freed, the fulfilment o
   nock(SHOP).post(/graphql/, (b) => (sent.push(b), b.query.includes('refundCreate'))).reply(200, { data: { refundCreate: { refund: { id: 'gid://shopify/Refund/77', totalRefundedSet: { shopMoney: { amount: '398.00', currencyCode: 'USD' } } }, userErrors: [] } } });
   await t.services.sync.outbox.drain();
   expect(nock.isDone()).toBe(true);
+  // Both documents and their variables are valid against the Admin API schema (restockType CANCEL included).
+  for (const b of sent) expect(coerceVariables(b.query, b.variables)).toEqual([]);
   const create = sent.find((b) => b.query.includes('refundCreate'));
   expect(create.variables).toEqual({ idempotencyKey: after.outbox[0].idempotency_key, input: {
     orderId: 'gid://shopify/Order/600', note: 'cancelled: discontinued colour: 2 × B', notify: true,
