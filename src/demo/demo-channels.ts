@@ -35,7 +35,7 @@ export async function startDemoChannels(services: Services, log: Logger, opts: {
   // does not pull the database away from under a page.
   const pulls: Promise<void>[] = [];
   const connections: DemoConnection[] = [
-    { name: 'demo-shopify', kind: 'shopify', start: () => startShopifySandbox({ seed: 42, clock, skus, backlog: 20, backlogHours: 2, ordersPerHour: 60, takeBacksPerHundred: 5, costAdmission: 'actual' }), schedules: { orders: '* * * * *' }, firstPull: ['orders'] },
+    { name: 'demo-shopify', kind: 'shopify', start: () => startShopifySandbox({ seed: 42, clock, skus, backlog: 20, backlogHours: 2, ordersPerHour: 60, takeBacksPerHundred: 5, addressEditsPerHundred: 3, costAdmission: 'actual' }), schedules: { orders: '* * * * *' }, firstPull: ['orders'] },
     { name: 'demo-amazon', kind: 'amazon', start: () => startAmazonSandbox({ seed: 43, clock, skus, backlog: 10, backlogHours: 2, ordersPerHour: 20 }), schedules: { orders: '*/3 * * * *' }, firstPull: ['orders'] },
     {
       name: 'demo-square', kind: 'square', schedules: { orders: '* * * * *' }, firstPull: [],

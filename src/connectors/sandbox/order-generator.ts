@@ -206,3 +206,28 @@ export function takeBackOf(generator: OrderGenerator, seq: number, perHundred: n
   const o = generator.order(seq);
   return { at: o.placedAt + (2 + Math.floor(r() * 28)) * 60_000, line: Math.floor(r() * o.lines.length) };
 }
+
+/**
+ * Whether the customer of the n-th order corrects the shipping address before it ships (moved the delivery to
+ * work, say), 2 to 20 minutes after placing it, and to where: another street in another city. For `perHundred`
+ * orders in a hundred, from its own stream, so the orders themselves are the same with or without edits.
+ */
+export function addressEditOf(generator: OrderGenerator, seq: number, perHundred: number): { at: number; shipTo: GeneratedOrder['shipTo'] } | undefined {
+  if (perHundred <= 0) return undefined;
+  const r = prng((generator.opts.seed * 374761393 + seq * 668265263) >>> 0);
+  if (r() * 100 >= perHundred) return undefined;
+  const o = generator.order(seq);
+  const { cities, cumulative } = usCities();
+  const city = cities[pick(cumulative, r() * cumulative[cumulative.length - 1])];
+  return {
+    at: o.placedAt + (2 + Math.floor(r() * 18)) * 60_000,
+    shipTo: {
+      ...o.shipTo,
+      line1: `${100 + Math.floor(r() * 9800)} ${STREETS[Math.floor(r() * STREETS.length)]} Ave`,
+      city: city.name,
+      region: city.adminCode,
+      latitude: round6(city.loc.coordinates[1] + (r() - 0.5) * 0.05),
+      longitude: round6(city.loc.coordinates[0] + (r() - 0.5) * 0.05),
+    },
+  };
+}

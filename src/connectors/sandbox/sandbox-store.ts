@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { type GeneratedOrder, OrderGenerator, type OrderGeneratorOptions, takeBackOf } from './order-generator';
+import { addressEditOf, type GeneratedOrder, OrderGenerator, type OrderGeneratorOptions, takeBackOf } from './order-generator';
 
 /** What a sandbox needs of a clock: the SDK's `Clock` (systemClock, VirtualClock) fits. */
 export interface SandboxClock {
@@ -31,6 +31,8 @@ export interface SandboxBaseOptions {
    * unfulfilled item does. A unit already shipped (or a cancelled order) is left alone.
    */
   takeBacksPerHundred?: number;
+  /** Orders in a hundred whose customer corrects the shipping address before it ships (`addressEditOf`). */
+  addressEditsPerHundred?: number;
 }
 
 export interface ShipmentRecord {
@@ -105,6 +107,8 @@ export interface OrderState {
   takenBack: number[];
   /** The shipping address set since the order was placed (a merchant's edit), in the vendor's own fields. */
   shippingAddress?: Record<string, string | null>;
+  /** The address the customer corrected it to (`addressEditsPerHundred`), vendor-neutral; shown unless a merchant's edit came later. */
+  shipTo?: GeneratedOrder['shipTo'];
 }
 
 /**
@@ -123,6 +127,9 @@ export class SandboxStore {
   private readonly takeBacksPerHundred: number;
   /** Take-backs of materialised orders not yet due, soonest first. */
   private readonly takeBacks: { at: number; state: OrderState; line: number }[] = [];
+  private readonly addressEditsPerHundred: number;
+  /** Address corrections of materialised orders not yet due, soonest first. */
+  private readonly addressEdits: { at: number; state: OrderState; shipTo: GeneratedOrder['shipTo'] }[] = [];
 
   constructor(opts: SandboxBaseOptions) {
     this.clock = opts.clock ?? { now: () => Date.now() };
@@ -136,6 +143,7 @@ export class SandboxStore {
     };
     this.generator = new OrderGenerator(gen);
     this.takeBacksPerHundred = opts.takeBacksPerHundred ?? 0;
+    this.addressEditsPerHundred = opts.addressEditsPerHundred ?? 0;
   }
 
   now(): number {
@@ -160,6 +168,20 @@ export class SandboxStore {
         const at = this.takeBacks.findIndex((t) => t.at > takeBack.at);
         this.takeBacks.splice(at < 0 ? this.takeBacks.length : at, 0, { ...takeBack, state });
       }
+      const edit = addressEditOf(this.generator, gen.seq, this.addressEditsPerHundred);
+      if (edit) {
+        const at = this.addressEdits.findIndex((t) => t.at > edit.at);
+        this.addressEdits.splice(at < 0 ? this.addressEdits.length : at, 0, { ...edit, state });
+      }
+    }
+    while (this.addressEdits.length && this.addressEdits[0].at <= now) {
+      const { at, state, shipTo } = this.addressEdits.shift()!;
+      // Too late once something has left, or the order is cancelled: the shop does not take the edit.
+      if (state.cancelledAt || state.shipped.some((n) => n > 0)) continue;
+      state.shipTo = shipTo;
+      delete state.shippingAddress;
+      state.updatedAt = Math.max(state.updatedAt, at);
+      this.version++;
     }
     while (this.takeBacks.length && this.takeBacks[0].at <= now) {
       const { at, state, line } = this.takeBacks.shift()!;

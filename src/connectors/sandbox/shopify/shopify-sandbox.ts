@@ -239,6 +239,10 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
     };
   }
 
+  function shippingAddressOf(a: OrderState['gen']['shipTo']) {
+    return { name: a.name, address1: a.line1, address2: null, city: a.city, province: a.region, provinceCode: a.region, zip: null, countryCodeV2: 'US', latitude: a.latitude, longitude: a.longitude, phone: a.phone };
+  }
+
   function orderView(o: OrderState) {
     const g = o.gen;
     const lines = g.lines.map((_l, i) => lineView(o, i));
@@ -259,10 +263,7 @@ export async function startShopifySandbox(opts: ShopifySandboxOptions): Promise<
       tags: ['sandbox'],
       totalPriceSet: money(g.total),
       customer: { id: gid('Customer', 7_000_000_000 + g.seq), email: g.customer.email, displayName: `${g.customer.firstName} ${g.customer.lastName}`, phone: g.customer.phone },
-      shippingAddress: o.shippingAddress ?? {
-        name: g.shipTo.name, address1: g.shipTo.line1, address2: null, city: g.shipTo.city, province: g.shipTo.region, provinceCode: g.shipTo.region, zip: null,
-        countryCodeV2: 'US', latitude: g.shipTo.latitude, longitude: g.shipTo.longitude, phone: g.shipTo.phone,
-      },
+      shippingAddress: o.shippingAddress ?? shippingAddressOf(o.shipTo ?? g.shipTo),
       shippingLine: { title: 'Standard Shipping' },
       fulfillmentOrders: (args: PageArgs) => connection([fulfillmentOrderView(o)], args),
       lineItems: (args: PageArgs) => connection(lines, args),
