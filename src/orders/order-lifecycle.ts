@@ -35,6 +35,9 @@ export const FULFILLMENT_TRANSITIONS: Readonly<Record<FO, readonly FO[]>> = {
 export const canTransitionOrder = (from: OS, to: OS) => ORDER_TRANSITIONS[from].includes(to);
 export const canTransitionFulfillment = (from: FO, to: FO) => FULFILLMENT_TRANSITIONS[from].includes(to);
 
+/** Orders with units still to ship: units can be added or cancelled, and the ship-to address can change. */
+export const STILL_TO_SHIP: readonly OS[] = [OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED];
+
 /** Fulfilment orders that still hold stock for the order (their reservations are live). */
 export const OPEN_FULFILLMENT: readonly FO[] = [FO.PENDING, FO.ACCEPTED, FO.PICKED, FO.PACKED, FO.READY_FOR_PICKUP];
 const CLOSED_WITHOUT_GOODS: readonly FO[] = [FO.REJECTED, FO.CANCELLED];

@@ -9,7 +9,7 @@ import { ReservationBatch } from '../inventory/reservation-batch';
 import { FulfillmentMethod, FulfillmentOrderStatus as FO, OrderStatus as OS, LocationCapability } from '../model/enums';
 import { Order, OrderLine, OrderTransition } from '../model/order.entity';
 import { FulfillmentOrder, Shipment } from '../model/fulfillment-order.entity';
-import { OPEN_FULFILLMENT, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
+import { OPEN_FULFILLMENT, STILL_TO_SHIP, canTransitionFulfillment, canTransitionOrder, deriveOrderStatus } from './order-lifecycle';
 import { addressLine, orderableProduct, sameAddress, validateAddress, validateLine, validatePlaceOrder, type AddressData, type PlaceOrderData } from './place-order.input';
 import { reserveOnTransferReceipt, startPickupTransfers, transfersInTransit, type TransferLeg } from './pickup-transfer';
 import { ownPlanningInputs, packDecision, takeDecision, type RoutingDecision } from '../routing';
@@ -502,7 +502,7 @@ export class OrderService {
     const rejected = await retryingTransaction(this.ds, async (em) => {
       const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
       if (!order) throw notFound('Order', orderId, 'id');
-      if (![OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED].includes(order.status)) {
+      if (!STILL_TO_SHIP.includes(order.status)) {
         return new TransitionRejected('Order', orderId, order.status, order.status, `units of an order in ${order.status} cannot be cancelled`);
       }
       const orderLines = await em.getRepository(OrderLine).find({ where: { orderId } });
@@ -615,12 +615,13 @@ export class OrderService {
         AND connection_id::text = current_setting('switchyard.sync_origin', true)`, [order.id]);
       return null;
     }
-    if (![OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED].includes(order.status)) {
+    if (!STILL_TO_SHIP.includes(order.status)) {
       return new TransitionRejected('Order', order.id, order.status, order.status, `the ship-to address of an order in ${order.status} can no longer change`);
     }
     // The channel's own change: it shows what the order holds. Anyone else's: it still shows what it showed before.
     await sql(em, `UPDATE orders SET ship_to = $2::jsonb,
-        channel_ship_to = CASE WHEN connection_id::text = current_setting('switchyard.sync_origin', true) THEN NULL ELSE coalesce(channel_ship_to, ship_to) END
+        channel_ship_to = CASE WHEN connection_id IS NULL OR connection_id::text = current_setting('switchyard.sync_origin', true) THEN NULL
+                               ELSE coalesce(channel_ship_to, ship_to) END
       WHERE id = $1`, [order.id, JSON.stringify(shipTo)]);
     await this.recordTransition(em, order.id, null, order.status, order.status, actor, `${reason}: ${addressLine(order.shipTo)} → ${addressLine(shipTo)}`);
     await this.touch(em, order.id);
@@ -636,7 +637,7 @@ export class OrderService {
   async addUnitsIn(em: EntityManager, orderId: string, newLines: { sku: string; quantity: number; unitPrice: string | null; externalId: string }[],
     more: Map<string, number>, actor: string): Promise<TransitionRejected | null> {
     const order = await this.loadForUpdate(em, orderId);
-    if (![OS.CREATED, OS.ON_HOLD, OS.BACKORDERED, OS.ALLOCATED, OS.PARTIALLY_SHIPPED].includes(order.status)) {
+    if (!STILL_TO_SHIP.includes(order.status)) {
       return new TransitionRejected('Order', orderId, order.status, order.status, `units cannot be added to an order in ${order.status}`);
     }
     newLines.forEach((l, i) => validateLine(`lines[${i}]`, l));
