@@ -128,6 +128,21 @@ test('updateShipTo: PUT /shipment/{id}:updateAddress (the spec body) on each shi
     .rejects.toMatchObject({ code: 'VENDOR', retryable: false, message: expect.stringContaining('Address could not be validated') });
 });
 
+test('updateShipTo under faults: a 503 on the read and a 429 on the PUT are retried (x-retry-after honoured); a malformed answer is a clear error', async () => {
+  const listed = responseExample('/2026-01/order/{orderId}/shipment', 'get');
+  const update = { orderExternalId: '41', reference: 'fo-41', shipTo: { line1: '1 Main St', city: 'Springfield', country: 'US' }, idempotencyKey: 'f' };
+  nock(HOST).get('/2026-01/order/41/shipment').reply(503, { message: 'unavailable' });
+  nock(HOST).get('/2026-01/order/41/shipment').reply(200, [{ ...listed[0], id: 9, status: 'Processing' }]);
+  nock(HOST).put('/2026-01/shipment/9:updateAddress').reply(429, { message: 'slow down' }, { 'x-retry-after': '7' });
+  nock(HOST).put('/2026-01/shipment/9:updateAddress').reply(200, { id: 9, is_success: true });
+  const c = clock();
+  expect(await openShipBob(c).push('updateShipTo', update)).toEqual({ externalId: '41' });
+  expect(c.sleeps).toContain(7_000);
+  expect(nock.isDone()).toBe(true);
+  nock(HOST).get('/2026-01/order/42/shipment').reply(200, '[{"id": 9, "status": ', { 'content-type': 'application/json' });
+  await expect(openShipBob(clock()).push('updateShipTo', { ...update, orderExternalId: '42' })).rejects.toMatchObject({ code: 'MALFORMED_PAYLOAD' });
+});
+
 test('inventory per fulfilment centre follows the next links to the end; returns too', async () => {
   const item = (id: number, loc: number, q: number) => ({ inventory_id: id, sku: `SKU-${id}`, name: 'x', locations: [{ location_id: loc, name: 'Cicero (IL)', fulfillable_quantity: q, on_hand_quantity: q + 1, committed_quantity: 1, awaiting_quantity: 0, internal_transfer_quantity: 0 }] });
   nock(HOST).get('/2026-01/inventory-level/locations').query({ PageSize: '2', IsActive: 'true' }).reply(200, { items: [item(1, 10, 5), item(2, 10, 0)], next: '/2026-01/inventory-level/locations?Cursor=abc', prev: null });
