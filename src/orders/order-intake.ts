@@ -4,7 +4,7 @@ import { rows } from '../db/sql';
 import { DomainError } from '../errors';
 import { FulfillmentMethod } from '../model/enums';
 import type { OrderService } from './order.service';
-import { fewerDetails, sameAddress, type AddressData, type PlaceOrderData } from './place-order.input';
+import { sameAddress, type AddressData, type PlaceOrderData } from './place-order.input';
 
 /** external_ref.internal_id of an order seen only after it was closed in the channel (never placed in the hub). */
 const TOMBSTONE = '00000000-0000-0000-0000-000000000000';
@@ -67,14 +67,13 @@ export class OrderIntake {
       // A new address first, so that units routed again below go by it. Only a change of the channel's own view
       // counts: after an operator's correction, the channel shows the old address until told, and an update carrying
       // it must not undo the correction. Once nothing is left to ship, the channel's change has no effect here (the
-      // goods went to the old one): the rest of the update still lands. An address with details left out and none
-      // changed, or without the street the channel showed, is a redacted view of the order (marketplaces hide
-      // buyers' details), not a correction.
+      // goods went to the old one): the rest of the update still lands. An address without the street the channel
+      // showed is a redacted view of the order (marketplaces hide buyers' details), not a correction.
       const shipTo = o.shipTo ? addressData(o.shipTo) : null;
       const [cur] = shipTo ? await rows<{ ship_to: AddressData | null; channel_ship_to: AddressData | null }>(em,
         `SELECT ship_to, channel_ship_to FROM orders WHERE id = $1`, [ref.internal_id]) : [];
       const shown = cur && (cur.channel_ship_to ?? cur.ship_to);
-      if (shipTo && cur && !sameAddress(shown, shipTo) && !fewerDetails(shown, shipTo) && !(shown?.line1 && !shipTo.line1)) {
+      if (shipTo && cur && !sameAddress(shown, shipTo) && !(shown?.line1 && !shipTo.line1)) {
         await asChannel(em, src, () => this.orders.changeShipToIn(em, ref.internal_id, shipTo, `ship-to changed in ${src.channel}`, actor));
       }
       const change = await lineChanges(em, ref.internal_id, o);

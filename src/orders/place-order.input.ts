@@ -52,11 +52,6 @@ export function sameAddress(a: AddressData | null | undefined, b: AddressData | 
   return ADDRESS_FIELDS.every((k) => (a[k] ?? null) === (b[k] ?? null));
 }
 
-/** Whether `b` says nothing that `a` does not: every field it has is `a`'s (a view of `a` with details left out). */
-export function fewerDetails(a: AddressData | null | undefined, b: AddressData): boolean {
-  return !!a && ADDRESS_FIELDS.every((k) => b[k] == null || b[k] === a[k]);
-}
-
 /** An address in one line, for history entries ("1 Main St, Springfield IL 62701, US"). */
 export function addressLine(a: AddressData | null | undefined): string {
   if (!a) return '(none)';
