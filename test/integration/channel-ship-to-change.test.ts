@@ -101,6 +101,18 @@ test('a new address from the channel: the order ships there, ShipBob is sent it 
   expect(again.outbox).toHaveLength(2);
   // The channel made the change: nothing goes back to it.
   expect(await t.db.dataSource.query(`SELECT topic FROM outbox_event WHERE aggregate_id = $1`, [again.id])).toEqual([]);
+
+  // A detail added, then removed again (no apartment after all): both are the customer's corrections.
+  nock(SHIPBOB).get('/2026-01/order/9001/shipment').times(2).reply(200, [{ ...listed[0], id: 77, order_id: 9001, status: 'Processing' }]);
+  nock(SHIPBOB).put('/2026-01/shipment/77:updateAddress').times(2).reply(200, { id: 77, is_success: true });
+  await deliver('orders/updated', 500, '2026-01-01T13:00:00Z', 'A', { ...NEW, address2: 'Apt 4' });
+  expect((await state(500)).shipTo).toMatchObject({ line2: 'Apt 4' });
+  await deliver('orders/updated', 500, '2026-01-01T14:00:00Z', 'A', NEW);
+  const last = await state(500);
+  expect(last.shipTo.line2 ?? null).toBeNull();
+  expect(last.history).toHaveLength(3);
+  await t.services.sync.outbox.drain();
+  expect(nock.isDone()).toBe(true);
   await assertStockInvariants(t.db.dataSource);
 });
 
