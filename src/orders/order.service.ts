@@ -500,8 +500,7 @@ export class OrderService {
       units.set(l.lineId, (units.get(l.lineId) ?? 0) + l.quantity);
     });
     const rejected = await retryingTransaction(this.ds, async (em) => {
-      const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
-      if (!order) throw notFound('Order', orderId, 'id');
+      const order = await this.lockOrder(em, orderId);
       if (!STILL_TO_SHIP.includes(order.status)) {
         return new TransitionRejected('Order', orderId, order.status, order.status, `units of an order in ${order.status} cannot be cancelled`);
       }
@@ -607,8 +606,7 @@ export class OrderService {
   /** changeShipTo inside the caller's transaction (the channel changed the address; sync engine). */
   async changeShipToIn(em: EntityManager, orderId: string, shipTo: AddressData, reason: string, actor: string): Promise<TransitionRejected | null> {
     validateAddress('shipTo', shipTo);
-    const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
-    if (!order) throw notFound('Order', orderId, 'id');
+    const order = await this.lockOrder(em, orderId);
     if (sameAddress(order.shipTo, shipTo)) {
       // The channel now shows what the order holds (it took an operator's correction): nothing left to tell apart.
       await sql(em, `UPDATE orders SET channel_ship_to = NULL WHERE id = $1 AND channel_ship_to IS NOT NULL
@@ -843,12 +841,18 @@ export class OrderService {
   }
 
   private async mutateIn<T>(em: EntityManager, orderId: string, fn: (em: EntityManager, order: Order) => Promise<T | TransitionRejected | null>): Promise<T | TransitionRejected | null> {
-    const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
-    if (!order) throw notFound('Order', orderId, 'id');
+    const order = await this.lockOrder(em, orderId);
     const r = await fn(em, order);
     if (r instanceof TransitionRejected) return r;
     await this.touch(em, orderId);
     return r;
+  }
+
+  /** The order, locked for this transaction; NOT_FOUND naming `id` when there is none. */
+  private async lockOrder(em: EntityManager, orderId: string): Promise<Order> {
+    const order = await em.getRepository(Order).findOne({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
+    if (!order) throw notFound('Order', orderId, 'id');
+    return order;
   }
 
   private async loadForUpdate(em: EntityManager, orderId: string): Promise<Order> {

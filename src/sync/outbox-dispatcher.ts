@@ -167,30 +167,23 @@ export class OutboxDispatcher {
         const [ref] = await rows<{ external_id: string }>(this.ds.manager,
           `SELECT external_id FROM external_ref WHERE connection_id = $1 AND entity_type = 'FULFILLMENT_ORDER' AND internal_id = $2`, [conn.id, ev.aggregate_id]);
         if (!ref) return 'never reached the vendor; it is sent there with the address of the moment';
-        const [fo] = await rows<{ status: string; ship_to: Record<string, unknown> | null; customer_name: string | null; customer_email: string | null; customer_phone: string | null }>(this.ds.manager,
-          `SELECT fo.status, o.ship_to, o.customer_name, o.customer_email, o.customer_phone FROM fulfillment_order fo JOIN orders o ON o.id = fo.order_id WHERE fo.id = $1`, [ev.aggregate_id]);
+        const [fo] = await rows<OrderAddressRow & { status: string }>(this.ds.manager,
+          `SELECT fo.status, ${ORDER_ADDRESS} FROM fulfillment_order fo JOIN orders o ON o.id = fo.order_id WHERE fo.id = $1`, [ev.aggregate_id]);
         if (!fo) return 'fulfilment order no longer exists';
         if (!OPEN_FULFILLMENT.includes(fo.status as FO)) return `fulfilment order is ${fo.status}; address not sent`;
         if (!fo.ship_to) return 'the order has no ship-to address';
         if (!opened.vendor.supports('updateShipTo')) {
           throw new ConnectorError({ code: 'CONFIG', message: `${conn.kind} cannot change the address of an order it holds: change vendor order ${ref.external_id} there, then discard this event`, retryable: false, operation: 'updateShipTo', record: ev.aggregate_id });
         }
-        await opened.vendor.push('updateShipTo', {
-          orderExternalId: ref.external_id, reference: ev.aggregate_id, shipTo: stripNulls(fo.ship_to) as unknown as UpdateShipToCommand['shipTo'],
-          customer: { name: fo.customer_name ?? undefined, email: fo.customer_email ?? undefined, phone: fo.customer_phone ?? undefined }, idempotencyKey: ev.idempotency_key,
-        });
+        await opened.vendor.push('updateShipTo', shipToCommand(fo, ref.external_id, ev));
         return undefined;
       }
       case 'order.address': {
-        const [o] = await rows<{ external_id: string; status: string; ship_to: Record<string, unknown> | null; customer_name: string | null; customer_email: string | null; customer_phone: string | null }>(this.ds.manager,
-          `SELECT external_id, status, ship_to, customer_name, customer_email, customer_phone FROM orders WHERE id = $1`, [ev.aggregate_id]);
+        const [o] = await rows<OrderAddressRow & { external_id: string }>(this.ds.manager, `SELECT o.external_id, ${ORDER_ADDRESS} FROM orders o WHERE o.id = $1`, [ev.aggregate_id]);
         if (!o) return 'order no longer exists';
         if (!o.ship_to) return 'the order has no ship-to address';
         if (!opened.vendor.supports('updateShipTo')) return `${conn.kind} does not take address changes; the hub keeps the corrected one`;
-        await opened.vendor.push('updateShipTo', {
-          orderExternalId: o.external_id, reference: ev.aggregate_id, shipTo: stripNulls(o.ship_to) as unknown as UpdateShipToCommand['shipTo'],
-          customer: { name: o.customer_name ?? undefined, email: o.customer_email ?? undefined, phone: o.customer_phone ?? undefined }, idempotencyKey: ev.idempotency_key,
-        });
+        await opened.vendor.push('updateShipTo', shipToCommand(o, o.external_id, ev));
         return undefined;
       }
       case 'order.cancelLines': {
@@ -287,6 +280,18 @@ export async function hubAvailable(ds: DataSource, sku: string, locationCodes?: 
        FROM stock_level s JOIN product p ON p.id = s.product_id JOIN location l ON l.id = s.location_id
       WHERE p.sku = $1 AND l.active AND ($2::text[] IS NULL OR l.code = ANY($2))`, [sku, locationCodes ?? null]);
   return r.n;
+}
+
+/** What an address push needs of the order (`o`): where it goes now, and who receives it. */
+const ORDER_ADDRESS = 'o.ship_to, o.customer_name, o.customer_email, o.customer_phone';
+interface OrderAddressRow { ship_to: Record<string, unknown> | null; customer_name: string | null; customer_email: string | null; customer_phone: string | null }
+
+/** `updateShipTo` for the vendor's order `orderExternalId`, with the address as the order holds it when sent. */
+function shipToCommand(o: OrderAddressRow, orderExternalId: string, ev: OutboxRow): UpdateShipToCommand {
+  return {
+    orderExternalId, reference: ev.aggregate_id, shipTo: stripNulls(o.ship_to!) as unknown as UpdateShipToCommand['shipTo'],
+    customer: { name: o.customer_name ?? undefined, email: o.customer_email ?? undefined, phone: o.customer_phone ?? undefined }, idempotencyKey: ev.idempotency_key,
+  };
 }
 
 function stripNulls<T extends Record<string, unknown>>(o: T): Partial<T> {

@@ -8,6 +8,7 @@ import type { QueryParams } from '../sdk/http-client';
 import { parseJsonSafe } from '../sdk/json';
 import { offsetNext } from '../sdk/paginators';
 import { FixedWindowLimiter } from '../sdk/rate-limit';
+import { splitPersonName } from '../sdk/address';
 import { expectShape } from '../sdk/shape';
 import { toZonelessUtc } from '../sdk/time';
 import { mapMagentoOrder, mapSource, mapSourceItem } from './magento.mapper';
@@ -218,17 +219,19 @@ async function updateShipTo(ctx: Ctx, cmd: UpdateShipToCommand) {
     throw new ConnectorError({ code: 'VENDOR', message: `Magento order ${cmd.orderExternalId} (${order.state ?? 'no state'}) has no shipping address that can still change`, retryable: false, operation: op, record: cmd.reference });
   }
   const a = cmd.shipTo;
-  const name = (a.name ?? cmd.customer?.name ?? '').trim();
-  const cut = name.lastIndexOf(' ');
+  const name = splitPersonName(a.name ?? cmd.customer?.name);
+  // A new region is named by its code; the old region's id would contradict it.
+  const { region_id: _oldRegion, ...kept } = current as typeof current & { region_id?: unknown };
   const entity: Record<string, unknown> = {
-    ...current, address_type: 'shipping', parent_id: Number(cmd.orderExternalId),
-    firstname: cut > 0 ? name.slice(0, cut) : current.firstname ?? name, lastname: cut > 0 ? name.slice(cut + 1) : current.lastname ?? name,
+    ...(a.region ? kept : current), address_type: 'shipping', parent_id: Number(cmd.orderExternalId),
+    // Both required by Magento: a name that does not split keeps the ones the address had.
+    ...(name.first ? { firstname: name.first, lastname: name.last } : { firstname: current.firstname ?? name.last ?? '', lastname: current.lastname ?? name.last ?? '' }),
     street: [a.line1, a.line2].filter(Boolean), city: a.city, postcode: a.postalCode ?? '', country_id: a.country,
     // Required by Magento; the customer's when the new address carries none.
     telephone: a.phone ?? cmd.customer?.phone ?? current.telephone ?? '',
+    ...(a.region ? { region_code: a.region, region: a.region } : {}),
   };
-  if (a.region) Object.assign(entity, { region_code: a.region, region: a.region, region_id: undefined });
-  await ctx.http.request({ method: 'PUT', path: rest(ctx, `/orders/${id}`), body: { entity: JSON.parse(JSON.stringify(entity)) }, operation: op, idempotent: true });
+  await ctx.http.request({ method: 'PUT', path: rest(ctx, `/orders/${id}`), body: { entity }, operation: op, idempotent: true });
   return { externalId: cmd.orderExternalId };
 }
 

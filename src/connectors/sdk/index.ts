@@ -13,3 +13,4 @@ export * from './webhooks';
 export * from './connector';
 export * from './decimal';
 export * from './canonical.schema';
+export * from './address';

@@ -13,6 +13,7 @@ import {
   gidToId, mapGqlInventoryItem, mapGqlLocation, mapGqlOrder, mapRestFulfillment, mapRestInventoryLevel, mapRestOrder, mapRestRefund, toGid,
 } from './shopify.mapper';
 import * as Q from './shopify.queries';
+import { splitPersonName } from '../sdk/address';
 import { decodeBulkCursor, readBulkOrdersPage, startBulkOrders } from './shopify.bulk';
 import { completeInventoryLevels, completeLineItems, readFulfillmentOrders } from './shopify.nested';
 import { shopifyCancelLines, shopifyRefund } from './refund';
@@ -243,14 +244,13 @@ export const shopifyConnector = defineConnector<ShopifyConfig, ShopifyCredential
       return { externalId: data.fulfillmentCreate.fulfillment ? gidToId(data.fulfillmentCreate.fulfillment.id) : undefined };
     },
 
-    /** `orderUpdate` with the order's `shippingAddress` (a person's name is split into first and last at its last space). */
+    /** `orderUpdate` with the order's `shippingAddress`. */
     async updateShipTo(ctx, cmd) {
       const a = cmd.shipTo;
-      const name = (a.name ?? cmd.customer?.name ?? '').trim();
-      const cut = name.lastIndexOf(' ');
+      const name = splitPersonName(a.name ?? cmd.customer?.name);
       const shippingAddress = Object.fromEntries(Object.entries({
         address1: a.line1, address2: a.line2, city: a.city, zip: a.postalCode, countryCode: a.country, provinceCode: a.region, phone: a.phone ?? cmd.customer?.phone,
-        firstName: cut > 0 ? name.slice(0, cut) : undefined, lastName: name ? name.slice(cut + 1) : undefined,
+        firstName: name.first, lastName: name.last,
       }).filter(([, v]) => v !== undefined && v !== null && v !== ''));
       const data = await shopifyGraphql<{ orderUpdate: { order: { id: string } | null; userErrors: Array<{ field?: string[]; message: string }> } }>(
         ctx, Q.ORDER_UPDATE_SHIPPING, { input: { id: toGid('Order', cmd.orderExternalId), shippingAddress } },
