@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => unknown }>> = {
   'connector-budget': () => import('./connector-budget'),
   'delivery-options': () => import('./delivery-options'),
   'sync-throughput': () => import('./sync-throughput'),
+  'webhook-latency': () => import('./webhook-latency'),
 };
 
 async function main(): Promise<void> {

@@ -15,6 +15,7 @@ import { Authenticator } from './security/authenticator';
 import { JwtVerifier } from './security/jwt';
 import { ConnectionService } from './connections/connection.service';
 import { SyncEngine } from './sync/sync-engine';
+import { JOBS_CHANNEL } from './sync/job-queue';
 import { PromiseService } from './promise/promise.service';
 import { ReturnService } from './returns/return.service';
 
@@ -46,11 +47,14 @@ export function createServices(dataSource: DataSource, config: Config, log: Logg
   if (config.autoRoute) orders.planner = new OrderRouter(ruleSets);
   const apiKeys = new ApiKeyService(dataSource, config.adminKey);
   const connections = new ConnectionService(dataSource, config.masterKey);
+  const events = new EventBus(databaseUrl, log);
+  const sync = new SyncEngine(dataSource, connections, orders, inventory, log);
+  void events.onNotify(JOBS_CHANNEL, () => sync.queue.wake()); // not listening yet: nothing to wait for
   return {
     dataSource,
     config,
     log,
-    events: new EventBus(databaseUrl, log),
+    events,
     inventory,
     orders,
     locations: new LocationService(dataSource),
@@ -61,7 +65,7 @@ export function createServices(dataSource: DataSource, config: Config, log: Logg
     auth: new Authenticator(apiKeys, config.jwt ? new JwtVerifier(config.jwt) : undefined),
     audit: new AuditLog(dataSource, log),
     connections,
-    sync: new SyncEngine(dataSource, connections, orders, inventory, log),
+    sync,
     promise: new PromiseService(dataSource, ruleSets),
     returns: new ReturnService(dataSource, orders, inventory, log),
   };

@@ -155,6 +155,29 @@ export class ConnectionService {
     return { row, vendor, credentials, channel: row.settings.channel ?? row.name };
   }
 
+  /**
+   * open() for the webhook path, where every delivery needs the connection's verifier: one statement reads the row
+   * with its sealed credentials, and the vendor client opened before is reused while what it is built from (config,
+   * sealed credentials) is unchanged. The row itself is always current: a disabled connection is seen at once.
+   */
+  async openCurrent(ref: string): Promise<OpenedConnection | null> {
+    const [row] = await rows<ConnectionView & { sealed: string | null; stamp: string }>(this.ds.manager,
+      `SELECT ${COLUMNS}, credentials_ciphertext AS sealed, md5(config::text || coalesce(credentials_ciphertext, '')) AS stamp
+         FROM connection WHERE ${isUuid(ref) ? 'id = $1' : 'name = $1'}`, [ref], { prepare: true });
+    if (!row) return null;
+    const { sealed, stamp, ...view } = row;
+    const cached = this.opened.get(view.id);
+    if (cached && cached.stamp === stamp && cached.options === this.openOptions) return { ...cached.opened, row: view };
+    const def = this.registry.get(view.kind);
+    if (!def) throw new DomainError('CONFLICT', `connection ${view.name}: no connector of kind "${view.kind}" is installed`);
+    const credentials = sealed ? JSON.parse(this.requireBox().decrypt(sealed)) as Record<string, unknown> : {};
+    const opened = { row: view, vendor: openConnection(def, { ...this.openOptions, config: view.config, credentials }), credentials, channel: view.settings.channel ?? view.name };
+    this.opened.set(view.id, { stamp, options: this.openOptions, opened });
+    return opened;
+  }
+
+  private readonly opened = new Map<string, { stamp: string; options: ConnectionService['openOptions']; opened: OpenedConnection }>();
+
   /** One cheap authenticated call; the error message never carries credentials (the SDK redacts auth). */
   async test(ref: string): Promise<{ ok: boolean; error?: string; code?: string }> {
     let opened: OpenedConnection;

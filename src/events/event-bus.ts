@@ -203,7 +203,11 @@ export class EventBus {
   private async connect(): Promise<void> {
     const client = new Client({ connectionString: this.url, application_name: 'switchyard-listener' });
     client.on('notification', (msg) => {
-      if (msg.channel !== NOTIFY_CHANNEL || !msg.payload) return;
+      if (msg.channel !== NOTIFY_CHANNEL) {
+        for (const fn of this.wakers.get(msg.channel) ?? []) fn();
+        return;
+      }
+      if (!msg.payload) return;
       try {
         const parsed = JSON.parse(msg.payload) as HubEvent | HubEvent[];
         if (Array.isArray(parsed)) for (const event of parsed) this.deliver(event);
@@ -219,9 +223,25 @@ export class EventBus {
     client.on('end', () => this.scheduleReconnect(client));
     await client.connect();
     await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    for (const channel of this.wakers.keys()) await client.query(`LISTEN ${channel}`);
     this.listener = client;
     this.reconnectDelayMs = 250;
     this.scheduleSweep(0);
+    // What was announced while the connection was down went unheard: every waker looks once.
+    for (const fns of this.wakers.values()) for (const fn of fns) fn();
+  }
+
+  private readonly wakers = new Map<string, (() => void)[]>();
+
+  /**
+   * Calls `fn` on every notification on `channel` (a plain identifier; the payload is ignored), and once after each
+   * (re)connection. For workers that would otherwise wait for their next poll: the job queue, on JOBS_CHANNEL.
+   */
+  async onNotify(channel: string, fn: () => void): Promise<void> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    const listening = this.wakers.has(channel);
+    this.wakers.set(channel, [...this.wakers.get(channel) ?? [], fn]);
+    if (!listening && this.listener) await this.listener.query(`LISTEN ${channel}`);
   }
 
   /** Relays outbox rows nobody relayed (their writer died after commit), on the LISTEN connection. */

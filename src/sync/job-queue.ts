@@ -4,6 +4,9 @@ import { ConnectorError } from '../connectors/sdk/connector-error';
 import { rows } from '../db/sql';
 import type { Logger } from '../logger';
 
+/** The NOTIFY channel a due job is announced on (payload: its kind); every hub process's queue LISTENs to it. */
+export const JOBS_CHANNEL = 'switchyard_jobs';
+
 export interface Job { id: string; kind: string; payload: Record<string, unknown>; attempts: number; maxAttempts: number }
 export type JobHandler = (payload: Record<string, unknown>, job: Job) => Promise<void>;
 /** Runs several claimed jobs of one kind together; per job (same order), the error it failed with, or undefined. */
@@ -35,6 +38,9 @@ export class JobQueue {
   private readonly opts: Required<Omit<JobQueueOptions, 'workerId'>>;
   private timer?: NodeJS.Timeout;
   private running = 0;
+  /** A claim round is under way; a wake() meanwhile runs another right after it. */
+  private claiming = false;
+  private wakeAgain = false;
   private stopped = true;
   private idle?: () => void;
 
@@ -58,10 +64,13 @@ export class JobQueue {
 
   /** Adds a job (in the caller's transaction when `em` is one). With a dedupe key, a second enqueue is a no-op; returns the id or null. */
   async enqueue(em: EntityManager, kind: string, payload: Record<string, unknown>, o: { dedupeKey?: string; runAt?: Date; maxAttempts?: number } = {}): Promise<string | null> {
-    const [row] = await rows<{ id: string }>(em,
-      `INSERT INTO sync_job (kind, payload, dedupe_key, run_at, max_attempts) VALUES ($1, $2, $3, coalesce($4, now()), $5)
-       ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-      [kind, JSON.stringify(payload), o.dedupeKey ?? null, o.runAt ?? null, o.maxAttempts ?? 8]);
+    // A job due now wakes the workers of every hub process when its transaction commits (JOBS_CHANNEL).
+    const [row] = await rows<{ id: string }>(em, `
+      WITH j AS (
+        INSERT INTO sync_job (kind, payload, dedupe_key, run_at, max_attempts) VALUES ($1, $2, $3, coalesce($4, now()), $5)
+        ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, run_at <= now() AS due)
+      SELECT id FROM j WHERE NOT due OR pg_notify($6, $1) IS NOT NULL`,
+    [kind, JSON.stringify(payload), o.dedupeKey ?? null, o.runAt ?? null, o.maxAttempts ?? 8, JOBS_CHANNEL], { prepare: true });
     return row?.id ?? null;
   }
 
@@ -78,36 +87,74 @@ export class JobQueue {
     return n;
   }
 
+  /**
+   * Runs `insert` (an INSERT … RETURNING id, on $1…$n of `params`) and queues a `kind` job for each row it returns,
+   * payload `{ [key]: id }`, dedupe key `<dedupePrefix><id>`, in ONE statement: without a transaction around it, the
+   * row and its job commit together or not at all, in one round trip. Returns the ids inserted.
+   */
+  async insertAndEnqueue(em: EntityManager, insert: string, params: unknown[], job: { kind: string; key: string; dedupePrefix: string }): Promise<string[]> {
+    const n = params.length;
+    const inserted = await rows<{ id: string }>(em, `
+      WITH src AS (${insert}),
+      j AS (
+        INSERT INTO sync_job (kind, payload, dedupe_key)
+        SELECT $${n + 1}, jsonb_build_object($${n + 2}::text, src.id::text), $${n + 3} || src.id FROM src
+        ON CONFLICT (dedupe_key) DO NOTHING RETURNING id)
+      SELECT src.id FROM src WHERE (SELECT count(pg_notify($${n + 4}, $${n + 1})) FROM j) >= 0`,
+    [...params, job.kind, job.key, job.dedupePrefix, JOBS_CHANNEL], { prepare: true });
+    return inserted.map((r) => String(r.id));
+  }
+
   /** Puts a dead job back in the queue with fresh attempts (dead-letter replay). */
   async retry(id: string): Promise<boolean> {
-    const r = await rows(this.ds.manager, `UPDATE sync_job SET status = 'QUEUED', attempts = 0, run_at = now(), last_error = NULL, finished_at = NULL WHERE id = $1 AND status = 'DEAD' RETURNING id`, [id]);
+    const r = await rows(this.ds.manager, `UPDATE sync_job SET status = 'QUEUED', attempts = 0, run_at = now(), last_error = NULL, finished_at = NULL
+      WHERE id = $1 AND status = 'DEAD' RETURNING id, pg_notify($2, kind)`, [id, JOBS_CHANNEL]);
     return r.length > 0;
   }
 
+  /**
+   * Runs workers until stop(): they claim due jobs when a job is queued (wake(), on the NOTIFY of enqueue), when a
+   * worker comes free, and every `pollMs` besides (jobs whose retry delay ran out, a lost notification).
+   */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const loop = async () => {
-      if (this.stopped) return;
-      try {
-        const free = this.opts.concurrency - this.running;
-        if (free > 0) {
-          const batch = await this.claim(free);
-          for (const job of batch) {
-            this.running++;
-            void this.withBatch(job).then((unit) => this.executeUnit(unit)).finally(() => {
-              this.running--;
-              if (this.stopped && this.running === 0) this.idle?.();
-            });
-          }
-          if (batch.length === free) { this.timer = setTimeout(loop, 0); return; }
+    this.timer = setTimeout(() => this.claimRound(), 0);
+  }
+
+  /** Claim now rather than at the next poll: a job was queued, or a worker came free. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.claiming) { this.wakeAgain = true; return; }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.claimRound(), 0);
+  }
+
+  private async claimRound(): Promise<void> {
+    if (this.stopped) return;
+    this.claiming = true;
+    this.wakeAgain = false;
+    let again = false;
+    try {
+      const free = this.opts.concurrency - this.running;
+      if (free > 0) {
+        const batch = await this.claim(free);
+        for (const job of batch) {
+          this.running++;
+          void this.withBatch(job).then((unit) => this.executeUnit(unit)).finally(() => {
+            this.running--;
+            if (this.stopped && this.running === 0) this.idle?.();
+            else this.wake(); // more may be due: the next batch forms from what queued meanwhile
+          });
         }
-      } catch (err) {
-        this.log.warn({ err }, 'job queue: claim failed');
+        again = batch.length === free;
       }
-      if (!this.stopped) this.timer = setTimeout(loop, this.opts.pollMs);
-    };
-    this.timer = setTimeout(loop, 0);
+    } catch (err) {
+      this.log.warn({ err }, 'job queue: claim failed');
+    } finally {
+      this.claiming = false;
+    }
+    if (!this.stopped) this.timer = setTimeout(() => this.claimRound(), again || this.wakeAgain ? 0 : this.opts.pollMs);
   }
 
   /** Stops claiming and waits for running jobs (their leases would otherwise hand them to another instance later). */
@@ -159,7 +206,13 @@ export class JobQueue {
     } catch (err) {
       errors = jobs.map(() => err);
     }
-    for (const [i, job] of jobs.entries()) await this.settle(job, errors[i]);
+    const done = jobs.filter((_, i) => errors[i] === undefined);
+    if (done.length) {
+      await rows(this.ds.manager, `UPDATE sync_job j SET status = 'DONE', finished_at = now(), locked_until = NULL, last_error = NULL
+        FROM unnest($1::bigint[], $2::int[]) AS v(id, attempts) WHERE j.id = v.id AND j.locked_by = $3 AND j.attempts = v.attempts RETURNING j.id`,
+      [done.map((j) => j.id), done.map((j) => j.attempts), this.workerId], { prepare: true });
+    }
+    for (const [i, job] of jobs.entries()) if (errors[i] !== undefined) await this.settle(job, errors[i]);
   }
 
   private async execute(job: Job): Promise<void> {

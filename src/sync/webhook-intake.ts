@@ -50,9 +50,9 @@ export class WebhookIntake {
   }
 
   async receive(ref: string, req: WebhookRequest): Promise<ReceiveResult> {
-    const conn = await this.connections.find(ref);
-    if (!conn || !conn.enabled) return { httpStatus: 404, status: 'rejected', reason: 'unknown connection' };
-    const opened = await this.connections.open(conn.id);
+    const opened = await this.connections.openCurrent(ref);
+    const conn = opened?.row;
+    if (!opened || !conn?.enabled) return { httpStatus: 404, status: 'rejected', reason: 'unknown connection' };
     if (!opened.vendor.def.webhooks) return { httpStatus: 404, status: 'rejected', reason: `${conn.kind} has no webhooks` };
     const secret = this.connections.registry.webhookSecret(conn.kind, opened.credentials);
     if (!secret) return { httpStatus: 401, status: 'rejected', reason: 'no webhook secret configured' }; // never accept what we cannot verify
@@ -73,15 +73,13 @@ export class WebhookIntake {
     }
     if (outcome.status === 'duplicate') return { httpStatus: 200, status: 'duplicate' };
     const deliveryId = outcome.deliveryId ?? `sha256:${sha256(body)}`;
-    const inserted = await this.ds.transaction(async (em) => {
-      const [row] = await rows<{ id: string }>(em,
-        `INSERT INTO webhook_receipt (connection_id, delivery_id, topic, headers, body, events) VALUES ($1,$2,$3,$4,$5,$6)
-         ON CONFLICT (connection_id, delivery_id) DO NOTHING RETURNING id`,
-        [conn.id, deliveryId, topic ?? outcome.events[0]?.type ?? 'unknown', JSON.stringify(headers), body, JSON.stringify(outcome.events)]);
-      if (row) await this.queue.enqueue(em, 'webhook.process', { receiptId: row.id }, { dedupeKey: `webhook:${row.id}` });
-      return !!row;
-    });
-    return { httpStatus: 200, status: inserted ? 'accepted' : 'duplicate' };
+    // The receipt and its job in one statement (one round trip, no transaction to open and close).
+    const inserted = await this.queue.insertAndEnqueue(this.ds.manager,
+      `INSERT INTO webhook_receipt (connection_id, delivery_id, topic, headers, body, events) VALUES ($1,$2,$3,$4,$5,$6)
+       ON CONFLICT (connection_id, delivery_id) DO NOTHING RETURNING id`,
+      [conn.id, deliveryId, topic ?? outcome.events[0]?.type ?? 'unknown', JSON.stringify(headers), body, JSON.stringify(outcome.events)],
+      { kind: 'webhook.process', key: 'receiptId', dedupePrefix: 'webhook:' });
+    return { httpStatus: 200, status: inserted.length ? 'accepted' : 'duplicate' };
   }
 
   /** Puts a dead or quarantined receipt back in the queue (dead-letter replay). */
@@ -138,7 +136,7 @@ export class WebhookIntake {
       order: e.type === 'order.cancelled' ? { ...e.order!, status: 'CANCELLED' } as CanonicalOrder : (e as Extract<CanonicalEvent, { type: 'order.upserted' }>).order })));
     const tallies = receipts.map(() => emptyTally());
     try {
-      const opened = await this.connections.open(connectionId);
+      const opened = (await this.connections.openCurrent(connectionId))!;
       await this.ds.transaction(async (em) => {
         await lockOrderKeys(em, connectionId, records.map((r) => r.order.externalId));
         await this.lander.landOrdersInTransaction(em, opened.row, opened.channel, records.map((r) => r.order), (i) => tallies[records[i].receipt], 'WEBHOOK', 'orders');

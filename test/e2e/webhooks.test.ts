@@ -89,3 +89,40 @@ test('syncRuns over GraphQL returns the run history of a connection, newest firs
   expect(next.data.syncRuns.edges).toHaveLength(1);
   expect(next.data.syncRuns.pageInfo.hasNextPage).toBe(false);
 });
+
+test('with the hub\'s workers running, a delivery is processed as soon as its receipt commits (the queue is woken, not polled)', async () => {
+  const queue = t.services.sync.queue;
+  const wake = jest.spyOn(queue, 'wake'); // observed, not replaced
+  queue.start();
+  try {
+    const body = orderBody(710_004);
+    expect(await post(body, hmacSha256(SECRET, body).toString('base64'), 'evt-e2e-4')).toEqual({ status: 200, body: { status: 'accepted' } });
+    const end = Date.now() + 15_000;
+    while (!(await t.services.orders.findByExternalId('shop-e2e', '710004'))) {
+      if (Date.now() > end) throw new Error('the delivery was never processed');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(wake).toHaveBeenCalled();
+  } finally {
+    wake.mockRestore();
+    await queue.stop();
+  }
+});
+
+test('a new webhook secret applies from the next delivery, and a disabled connection is refused at once', async () => {
+  const body = orderBody(710_005);
+  const NEW = 'shopify_webhook_secret_e2e_rotated';
+  expect((await post(body, hmacSha256(SECRET, body).toString('base64'), 'evt-e2e-5a')).status).toBe(200); // the verifier is now cached
+  await t.services.connections.update('shop-e2e', { credentials: { accessToken: 'shpat_unused', webhookSecret: NEW } });
+  expect(await post(body, hmacSha256(SECRET, body).toString('base64'), 'evt-e2e-5b')).toEqual({ status: 401, body: { status: 'rejected', reason: 'invalid signature' } });
+  expect((await post(body, hmacSha256(NEW, body).toString('base64'), 'evt-e2e-5c')).status).toBe(200);
+
+  await t.services.connections.setEnabled('shop-e2e', false);
+  try {
+    expect((await post(body, hmacSha256(NEW, body).toString('base64'), 'evt-e2e-5d')).status).toBe(404);
+  } finally {
+    await t.services.connections.update('shop-e2e', { credentials: { accessToken: 'shpat_unused', webhookSecret: SECRET } });
+    await t.services.connections.setEnabled('shop-e2e', true);
+  }
+  await t.services.sync.queue.drain();
+});
