@@ -69,10 +69,10 @@ export async function run(): Promise<void> {
       }
     };
 
-    // Warm-up (not measured): the same path at a tenth of the rate, so that JIT, prepared plans and the geocoder's
-    // index are not counted as latency.
-    const warm = deliveries(Math.max(50, Math.round(rate / 5)));
-    await send(hub.port, warm, rate / 10);
+    // Warm-up (not measured): a second of the same load, so that JIT, prepared plans and the geocoder's index are
+    // not counted as latency.
+    const warm = deliveries(Math.max(50, Math.round(rate)));
+    await send(hub.port, warm, rate);
     await until(warm.map((d) => d.id), 60_000);
 
     const measured = deliveries(Math.round(rate * seconds));

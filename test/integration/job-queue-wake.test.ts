@@ -97,3 +97,40 @@ test('two instances woken by the same notifications run each job exactly once', 
   const [{ left }] = await t.db.dataSource.query(`SELECT count(*)::int AS left FROM sync_job WHERE kind = 'test.shared' AND status <> 'DONE'`);
   expect(left).toBe(0);
 });
+
+test('a kind that runs in batches runs one batch at a time, what queues meanwhile forming the next; other kinds run beside it', async () => {
+  const q = new JobQueue(t.db.dataSource, createLogger('silent'), { pollMs: HOUR, concurrency: 3 });
+  let running = 0;
+  let most = 0;
+  const batches: number[][] = [];
+  let release!: () => void;
+  let gate = new Promise<void>((r) => { release = r; });
+  const run = async (jobs: { payload: Record<string, unknown> }[]) => {
+    running++;
+    most = Math.max(most, running);
+    batches.push(jobs.map((j) => Number(j.payload.n)));
+    await gate;
+    running--;
+    return jobs.map(() => undefined);
+  };
+  q.on('test.batched', async (payload) => { await run([{ payload }]); }); // a unit of one job
+  q.onBatch('test.batched', 50, run);
+  const other: number[] = [];
+  q.on('test.other', async (p) => { other.push(Number(p.n)); });
+  await t.services.events.onNotify(JOBS_CHANNEL, () => q.wake());
+  q.start();
+  queues.push(q);
+
+  await t.db.dataSource.transaction((em) => q.enqueue(em, 'test.batched', { n: 0 }));
+  await until('the first batch is running', () => batches.length === 1);
+  // While it runs (held at the gate), more of its kind queue one by one, and a job of another kind.
+  for (let n = 1; n <= 6; n++) await t.db.dataSource.transaction((em) => q.enqueue(em, 'test.batched', { n }));
+  await t.db.dataSource.transaction((em) => q.enqueue(em, 'test.other', { n: 1 }));
+  await until('the other kind ran beside the batch', () => other.length === 1);
+  expect(batches).toHaveLength(1);
+  release();
+  await until('the queued ones ran as one more batch', () => batches.flat().length === 7);
+  expect(batches).toEqual([[0], [1, 2, 3, 4, 5, 6]]);
+  expect(most).toBe(1);
+  gate = Promise.resolve();
+});
