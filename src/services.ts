@@ -16,6 +16,7 @@ import { JwtVerifier } from './security/jwt';
 import { ConnectionService } from './connections/connection.service';
 import { SyncEngine } from './sync/sync-engine';
 import { JOBS_CHANNEL } from './sync/job-queue';
+import { OUTBOX_CHANNEL } from './sync/outbox-dispatcher';
 import { PromiseService } from './promise/promise.service';
 import { ReturnService } from './returns/return.service';
 
@@ -49,7 +50,9 @@ export function createServices(dataSource: DataSource, config: Config, log: Logg
   const connections = new ConnectionService(dataSource, config.masterKey);
   const events = new EventBus(databaseUrl, log);
   const sync = new SyncEngine(dataSource, connections, orders, inventory, log);
-  void events.onNotify(JOBS_CHANNEL, () => sync.queue.wake()); // not listening yet: nothing to wait for
+  // Not listening yet (start() LISTENs), so nothing to wait for.
+  void events.onNotify(JOBS_CHANNEL, () => sync.queue.wake());
+  void events.onNotify(OUTBOX_CHANNEL, () => sync.outbox.wake());
   return {
     dataSource,
     config,

@@ -13,6 +13,9 @@ import { performRefund, performReturnLabel } from '../returns/return-dispatch';
 
 interface OutboxRow { id: string; topic: string; aggregate_id: string; connection_id: string; payload: Record<string, unknown>; idempotency_key: string; attempts: number }
 
+/** The NOTIFY channel an outbox event's commit is announced on; every hub process's dispatcher LISTENs to it. */
+export const OUTBOX_CHANNEL = 'switchyard_outbox';
+
 export interface DispatcherOptions { maxAttempts?: number; baseBackoffMs?: number; maxBackoffMs?: number; leaseMs?: number; pollMs?: number }
 
 /**
@@ -27,21 +30,46 @@ export class OutboxDispatcher {
   private timer?: NodeJS.Timeout;
   private stopped = true;
   private busy?: Promise<void>;
+  /** Woken during a round: another runs right after it. */
+  private again = false;
+  private coalescedAt = 0;
   private readonly clients = new Map<string, { at: number; opened: OpenedConnection }>();
 
   constructor(private readonly ds: DataSource, private readonly connections: ConnectionService, private readonly log: Logger, opts: DispatcherOptions = {}) {
     this.opts = { maxAttempts: 10, baseBackoffMs: 2000, maxBackoffMs: 15 * 60_000, leaseMs: 2 * 60_000, pollMs: 1000, ...opts };
   }
 
+  /**
+   * Sends until stop(): when an event is written (wake(), on the NOTIFY of its commit, OUTBOX_CHANNEL) and every
+   * `pollMs` (retries whose backoff ran out). Dirty stock is coalesced at most once per `pollMs`, so that each channel
+   * gets one push per round, within its vendor's budget, however often events wake the dispatcher. One round at a time
+   * per process, so a process sends an aggregate's events in the order they were written.
+   */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const loop = async () => {
-      this.busy = this.drain().then(() => undefined, (err) => this.log.warn({ err }, 'outbox dispatch failed'));
-      await this.busy;
-      if (!this.stopped) this.timer = setTimeout(loop, this.opts.pollMs);
-    };
-    this.timer = setTimeout(loop, 0);
+    this.timer = setTimeout(() => this.runRound(), 0);
+  }
+
+  /** Send now rather than at the next poll: an event was written. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.busy) { this.again = true; return; }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.runRound(), 0);
+  }
+
+  private runRound(): void {
+    if (this.stopped) return;
+    const coalesce = Date.now() - this.coalescedAt >= this.opts.pollMs;
+    if (coalesce) this.coalescedAt = Date.now();
+    this.again = false;
+    this.busy = this.drain({ coalesce }).then(() => undefined, (err) => this.log.warn({ err }, 'outbox dispatch failed')).finally(() => {
+      this.busy = undefined;
+      if (this.stopped) return;
+      const nextCoalesce = Math.max(0, this.coalescedAt + this.opts.pollMs - Date.now());
+      this.timer = setTimeout(() => this.runRound(), this.again ? 0 : nextCoalesce);
+    });
   }
 
   async stop(): Promise<void> {
@@ -50,10 +78,10 @@ export class OutboxDispatcher {
     await this.busy;
   }
 
-  /** One round: coalesce dirty stock, then send everything due. Returns how many events were attempted. */
-  async drain(): Promise<number> {
+  /** One round: coalesce dirty stock (unless told not to), then send everything due. Returns how many events were attempted. */
+  async drain(opts: { coalesce?: boolean } = {}): Promise<number> {
     // A failure here must not hold back fulfilments, tracking and refunds: the dirty marks stay for the next round.
-    await this.coalesceStock().catch((err) => this.log.warn({ err }, 'stock coalescing failed'));
+    if (opts.coalesce ?? true) await this.coalesceStock().catch((err) => this.log.warn({ err }, 'stock coalescing failed'));
     let n = 0;
     for (;;) {
       const batch = await rows<OutboxRow>(this.ds.manager,
@@ -70,7 +98,8 @@ export class OutboxDispatcher {
 
   /** Dead-letter replay. */
   async retry(id: string): Promise<boolean> {
-    const r = await rows(this.ds.manager, `UPDATE outbox_event SET status = 'PENDING', attempts = 0, next_attempt_at = now(), last_error = NULL, locked_until = NULL WHERE id = $1 AND status = 'DEAD' RETURNING id`, [id]);
+    const r = await rows(this.ds.manager, `UPDATE outbox_event SET status = 'PENDING', attempts = 0, next_attempt_at = now(), last_error = NULL, locked_until = NULL
+      WHERE id = $1 AND status = 'DEAD' RETURNING id, pg_notify($2, '')`, [id, OUTBOX_CHANNEL]);
     return r.length > 0;
   }
 
