@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ConnectorError } from '../connectors/sdk/connector-error';
 import { rows } from '../db/sql';
 import type { Logger } from '../logger';
+import { Rounds } from './rounds';
 
 /** The NOTIFY channel a due job is announced on (payload: its kind); every hub process's queue LISTENs to it. */
 export const JOBS_CHANNEL = 'switchyard_jobs';
@@ -36,11 +37,7 @@ export class JobQueue {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly batchHandlers = new Map<string, { handler: BatchJobHandler; max: number }>();
   private readonly opts: Required<Omit<JobQueueOptions, 'workerId'>>;
-  private timer?: NodeJS.Timeout;
   private running = 0;
-  /** A claim round is under way; a wake() meanwhile runs another right after it. */
-  private claiming = false;
-  private wakeAgain = false;
   /** Kinds that run in batches with a batch running now (one at a time per queue). */
   private readonly batching = new Set<string>();
   private stopped = true;
@@ -119,57 +116,49 @@ export class JobQueue {
    * worker comes free, and every `pollMs` besides (jobs whose retry delay ran out, a lost notification).
    */
   start(): void {
-    if (!this.stopped) return;
     this.stopped = false;
-    this.timer = setTimeout(() => this.claimRound(), 0);
+    this.rounds.start();
   }
 
   /** Claim now rather than at the next poll: a job was queued, or a worker came free. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.claiming) { this.wakeAgain = true; return; }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.claimRound(), 0);
+    this.rounds.wake();
   }
 
-  private async claimRound(): Promise<void> {
-    if (this.stopped) return;
-    this.claiming = true;
-    this.wakeAgain = false;
-    let again = false;
+  private readonly rounds = new Rounds(() => this.claimRound());
+
+  /** Claims what the free workers can take and starts it; the delay until the next round. */
+  private async claimRound(): Promise<number> {
+    const free = this.opts.concurrency - this.running;
+    if (free <= 0) return this.opts.pollMs; // a worker that finishes wakes the queue
     try {
-      const free = this.opts.concurrency - this.running;
-      if (free > 0) {
-        // A kind that runs in batches runs one batch at a time here: the next forms from what queued while this one
-        // ran. Two at once would only split the work between two transactions that contend for the same rows and
-        // cores (measured: higher latency at every rate, bench/webhook-latency).
-        const claimed = await this.claim(free, [...this.handlers.keys()].filter((k) => !this.batching.has(k)));
-        for (const unit of this.unitsOf(claimed)) {
-          const kind = unit[0].kind;
-          const batched = this.batchHandlers.has(kind);
-          this.running++;
-          if (batched) this.batching.add(kind);
-          void this.withBatch(unit).then((u) => this.executeUnit(u)).finally(() => {
-            this.running--;
-            if (batched) this.batching.delete(kind);
-            if (this.stopped && this.running === 0) this.idle?.();
-            else this.wake(); // more may be due: the next batch forms from what queued meanwhile
-          });
-        }
-        again = claimed.length === free;
+      // A kind that runs in batches runs one batch at a time here: the next forms from what queued while this one
+      // ran. Two at once would only split the work between two transactions that contend for the same rows and
+      // cores (measured: higher latency at every rate, bench/webhook-latency).
+      const claimed = await this.claim(free, [...this.handlers.keys()].filter((k) => !this.batching.has(k)));
+      for (const unit of this.unitsOf(claimed)) {
+        const kind = unit[0].kind;
+        const batched = this.batchHandlers.has(kind);
+        this.running++;
+        if (batched) this.batching.add(kind);
+        void this.withBatch(unit).then((u) => this.executeUnit(u)).finally(() => {
+          this.running--;
+          if (batched) this.batching.delete(kind);
+          if (this.stopped && this.running === 0) this.idle?.();
+          else this.wake(); // more may be due: the next batch forms from what queued meanwhile
+        });
       }
+      return claimed.length === free ? 0 : this.opts.pollMs;
     } catch (err) {
       this.log.warn({ err }, 'job queue: claim failed');
-    } finally {
-      this.claiming = false;
+      return this.opts.pollMs;
     }
-    if (!this.stopped) this.timer = setTimeout(() => this.claimRound(), again || this.wakeAgain ? 0 : this.opts.pollMs);
   }
 
   /** Stops claiming and waits for running jobs (their leases would otherwise hand them to another instance later). */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    await this.rounds.stop();
     if (this.running > 0) await new Promise<void>((resolve) => { this.idle = resolve; });
   }
 

@@ -8,6 +8,7 @@ import { OPEN_FULFILLMENT } from '../orders/order-lifecycle';
 import type { Logger } from '../logger';
 import type { ConnectionService, ConnectionView, OpenedConnection } from '../connections/connection.service';
 import { backoffMs } from './job-queue';
+import { Rounds } from './rounds';
 import { performOrderBooking } from './pos-sales-lander';
 import { performRefund, performReturnLabel } from '../returns/return-dispatch';
 
@@ -27,12 +28,6 @@ export interface DispatcherOptions { maxAttempts?: number; baseBackoffMs?: numbe
  */
 export class OutboxDispatcher {
   private readonly opts: Required<DispatcherOptions>;
-  private timer?: NodeJS.Timeout;
-  private stopped = true;
-  private busy?: Promise<void>;
-  /** Woken during a round: another runs right after it. */
-  private again = false;
-  private coalescedAt = 0;
   private readonly clients = new Map<string, { at: number; opened: OpenedConnection }>();
 
   constructor(private readonly ds: DataSource, private readonly connections: ConnectionService, private readonly log: Logger, opts: DispatcherOptions = {}) {
@@ -46,37 +41,25 @@ export class OutboxDispatcher {
    * per process, so a process sends an aggregate's events in the order they were written.
    */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.timer = setTimeout(() => this.runRound(), 0);
+    this.rounds.start();
   }
 
   /** Send now rather than at the next poll: an event was written. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.busy) { this.again = true; return; }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.runRound(), 0);
-  }
-
-  private runRound(): void {
-    if (this.stopped) return;
-    const coalesce = Date.now() - this.coalescedAt >= this.opts.pollMs;
-    if (coalesce) this.coalescedAt = Date.now();
-    this.again = false;
-    this.busy = this.drain({ coalesce }).then(() => undefined, (err) => this.log.warn({ err }, 'outbox dispatch failed')).finally(() => {
-      this.busy = undefined;
-      if (this.stopped) return;
-      const nextCoalesce = Math.max(0, this.coalescedAt + this.opts.pollMs - Date.now());
-      this.timer = setTimeout(() => this.runRound(), this.again ? 0 : nextCoalesce);
-    });
+    this.rounds.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.busy;
+    await this.rounds.stop();
   }
+
+  private coalescedAt = 0;
+  private readonly rounds = new Rounds(async () => {
+    const coalesce = Date.now() - this.coalescedAt >= this.opts.pollMs;
+    if (coalesce) this.coalescedAt = Date.now();
+    await this.drain({ coalesce }).catch((err) => this.log.warn({ err }, 'outbox dispatch failed'));
+    return Math.max(0, this.coalescedAt + this.opts.pollMs - Date.now());
+  });
 
   /** One round: coalesce dirty stock (unless told not to), then send everything due. Returns how many events were attempted. */
   async drain(opts: { coalesce?: boolean } = {}): Promise<number> {

@@ -4,6 +4,7 @@ import nock from 'nock';
 import { hmacSha256 } from '../../src/connectors/sdk/webhooks';
 import { restOrders } from '../connectors/shopify/shopify-fixtures';
 import { count, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
+import { until } from '../support/until';
 
 const SECRET = 'shopify_webhook_secret_e2e';
 let t: TestHub;
@@ -97,11 +98,7 @@ test('with the hub\'s workers running, a delivery is processed as soon as its re
   try {
     const body = orderBody(710_004);
     expect(await post(body, hmacSha256(SECRET, body).toString('base64'), 'evt-e2e-4')).toEqual({ status: 200, body: { status: 'accepted' } });
-    const end = Date.now() + 15_000;
-    while (!(await t.services.orders.findByExternalId('shop-e2e', '710004'))) {
-      if (Date.now() > end) throw new Error('the delivery was never processed');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until('the delivery was processed', async () => !!(await t.services.orders.findByExternalId('shop-e2e', '710004')));
     expect(wake).toHaveBeenCalled();
   } finally {
     wake.mockRestore();

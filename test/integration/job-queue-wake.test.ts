@@ -3,6 +3,7 @@
 import { createLogger } from '../../src/logger';
 import { JOBS_CHANNEL, JobQueue } from '../../src/sync/job-queue';
 import { createTestHub, type TestHub } from '../support/test-hub';
+import { until } from '../support/until';
 
 const HOUR = 3_600_000;
 let t: TestHub;
@@ -24,14 +25,6 @@ async function wokenQueue(kind: string, run: (payload: Record<string, unknown>) 
   q.start();
   queues.push(q);
   return q;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const statusOf = async (id: string) => (await t.db.dataSource.query(`SELECT status FROM sync_job WHERE id = $1`, [id]))[0].status;

@@ -5,6 +5,7 @@ import nock from 'nock';
 import { createLogger } from '../../src/logger';
 import { OUTBOX_CHANNEL, OutboxDispatcher } from '../../src/sync/outbox-dispatcher';
 import { createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
+import { until } from '../support/until';
 
 const HOUR = 3_600_000;
 const SHOP = 'https://outbox-wake.myshopify.test';
@@ -30,14 +31,6 @@ afterAll(async () => {
   nock.cleanAll();
   nock.enableNetConnect();
 });
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('a cancellation is sent to the shop when it commits; a dead event replayed is sent at once', async () => {
   const conn = (await t.services.connections.find('shop-outbox-wake'))!;
