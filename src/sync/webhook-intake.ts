@@ -17,21 +17,32 @@ export interface ReceiveResult { httpStatus: number; status: 'accepted' | 'dupli
 /** At most this many queued deliveries are landed together (one page of orders). */
 const WEBHOOK_BATCH = 100;
 
+/** The job of a delivery that carries only order versions (batched), and of any other (alone). */
+const ORDERS_JOB = 'webhook.orders';
+const PROCESS_JOB = 'webhook.process';
+
+/** An order's version: created or updated, or cancelled with the order (landed as that order, cancelled). */
+const isOrderVersion = (e: CanonicalEvent) => e.type === 'order.upserted' || (e.type === 'order.cancelled' && !!e.order);
+
 /** Headers worth keeping with a receipt (never Authorization or cookies). */
 const KEEP_HEADERS = /^(x-shopify-|x-square-|x-webhook-|webhook-|x-amz|x-magento|content-type|user-agent)/i;
 const TOPIC_HEADERS = ['x-shopify-topic', 'x-webhook-topic', 'x-amz-sns-message-type'];
 
 /**
  * POST /webhooks/:connection. Verifies the signature over the raw bytes (the connector's `verify`), stores a
- * receipt unique on (connection, delivery id) and enqueues its processing in the same transaction, then answers —
+ * receipt unique on (connection, delivery id) and enqueues its processing in the same statement, then answers —
  * no landing happens on the request path, so the vendor gets its 200 fast. Duplicates (vendor retries, replays)
  * hit the unique key and change nothing.
  */
 export class WebhookIntake {
   constructor(private readonly ds: DataSource, private readonly connections: ConnectionService, private readonly queue: JobQueue,
     private readonly lander: RecordLander, private readonly intake: OrderIntake, private readonly log: Logger) {
-    queue.on('webhook.process', (payload, job) => this.process(String(payload.receiptId), job));
-    queue.onBatch('webhook.process', WEBHOOK_BATCH, (jobs) => this.processMany(jobs));
+    // Deliveries that carry only order versions land in batches, one batch at a time (JobQueue.onBatch); any other
+    // (stock, shipments, returns, an order to read back from the vendor) alone, beside them, so a slow vendor call
+    // never holds back the orders.
+    queue.on(ORDERS_JOB, (payload, job) => this.process(String(payload.receiptId), job));
+    queue.onBatch(ORDERS_JOB, WEBHOOK_BATCH, (jobs) => this.processMany(jobs));
+    queue.on(PROCESS_JOB, (payload, job) => this.process(String(payload.receiptId), job));
   }
 
   router(): Router {
@@ -78,7 +89,7 @@ export class WebhookIntake {
       `INSERT INTO webhook_receipt (connection_id, delivery_id, topic, headers, body, events) VALUES ($1,$2,$3,$4,$5,$6)
        ON CONFLICT (connection_id, delivery_id) DO NOTHING RETURNING id`,
       [conn.id, deliveryId, topic ?? outcome.events[0]?.type ?? 'unknown', JSON.stringify(headers), body, JSON.stringify(outcome.events)],
-      { kind: 'webhook.process', key: 'receiptId', dedupePrefix: 'webhook:' });
+      { kind: outcome.events.every(isOrderVersion) ? ORDERS_JOB : PROCESS_JOB, key: 'receiptId', dedupePrefix: 'webhook:' });
     return { httpStatus: 200, status: inserted.length ? 'accepted' : 'duplicate' };
   }
 
@@ -88,7 +99,7 @@ export class WebhookIntake {
       const [row] = await rows<{ id: string; events: unknown }>(em,
         `UPDATE webhook_receipt SET status = 'RECEIVED', last_error = NULL WHERE id = $1 AND status IN ('DEAD','QUARANTINED','FAILED') RETURNING id, events`, [receiptId]);
       if (!row) return false;
-      await this.queue.enqueue(em, 'webhook.process', { receiptId }, { dedupeKey: `webhook:${receiptId}:replay:${Date.now()}` });
+      await this.queue.enqueue(em, PROCESS_JOB, { receiptId }, { dedupeKey: `webhook:${receiptId}:replay:${Date.now()}` });
       return true;
     });
   }
@@ -103,6 +114,7 @@ export class WebhookIntake {
    * delivery fails, retries and dies on its own. Returns, per job, the error it failed with (undefined: done).
    */
   async processMany(jobs: Job[]): Promise<unknown[]> {
+    // Every receipt here was queued as ORDERS_JOB (order versions only); one processed meanwhile is skipped by process().
     const ids = jobs.map((j) => String(j.payload.receiptId));
     const receipts = await rows<{ id: string; connection_id: string; status: string; events: CanonicalEvent[] | null }>(this.ds.manager,
       `SELECT id, connection_id, status, events FROM webhook_receipt WHERE id = ANY($1::bigint[])`, [ids]);
@@ -111,7 +123,7 @@ export class WebhookIntake {
     const alone: number[] = [];
     for (const [i, id] of ids.entries()) {
       const r = byId.get(id);
-      if (r && r.status !== 'PROCESSED' && r.events?.length && r.events.every((e) => e.type === 'order.upserted' || (e.type === 'order.cancelled' && e.order))) {
+      if (r && r.status !== 'PROCESSED' && r.events?.length && r.events.every(isOrderVersion)) {
         groups.set(r.connection_id, [...groups.get(r.connection_id) ?? [], i]);
       } else alone.push(i);
     }

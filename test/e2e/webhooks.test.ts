@@ -1,7 +1,9 @@
 // POST /webhooks/:connection over real HTTP on a served hub: a signed Shopify orders/create delivery lands its
-// order; a bad signature is refused with 401 and stores nothing. Payload: ../shared/fixtures/shopify/rest-2026-07/order-1.json.
+// order; a bad signature is refused with 401 and stores nothing. Payloads: ../shared/fixtures/shopify/rest-2026-07/order-1.json
+// and fulfillment-1.json.
 import nock from 'nock';
 import { hmacSha256 } from '../../src/connectors/sdk/webhooks';
+import { fixtureJson } from '../connectors/fixtures';
 import { restOrders } from '../connectors/shopify/shopify-fixtures';
 import { count, createTestHub, seedSmallNetwork, type TestHub } from '../support/test-hub';
 import { until } from '../support/until';
@@ -122,4 +124,19 @@ test('a new webhook secret applies from the next delivery, and a disabled connec
     await t.services.connections.setEnabled('shop-e2e', true);
   }
   await t.services.sync.queue.drain();
+});
+
+test('a delivery of order versions is queued to land in batches; any other delivery to be processed alone, beside them', async () => {
+  const order = orderBody(710_006);
+  expect((await post(order, hmacSha256(SECRET, order).toString('base64'), 'evt-e2e-6a')).status).toBe(200);
+  // fulfillments/create carries the REST fulfillment (../shared/fixtures/shopify/rest-2026-07/fulfillment-1.json).
+  const fulfillment = JSON.stringify({ ...fixtureJson('shopify/rest-2026-07/fulfillment-1.json').fulfillments[0], order_id: 710_006, status: 'success' });
+  const res = await fetch(endpoint, { method: 'POST', body: fulfillment, headers: { 'content-type': 'application/json', 'x-shopify-topic': 'fulfillments/create',
+    'x-shopify-hmac-sha256': hmacSha256(SECRET, fulfillment).toString('base64'), 'x-shopify-event-id': 'evt-e2e-6b', 'x-shopify-shop-domain': 'e2e.myshopify.com' } });
+  expect(res.status).toBe(200);
+  const kinds = await t.db.dataSource.query(`SELECT r.delivery_id, j.kind FROM webhook_receipt r JOIN sync_job j ON j.dedupe_key = 'webhook:' || r.id
+    WHERE r.delivery_id IN ('evt-e2e-6a', 'evt-e2e-6b') ORDER BY r.delivery_id`);
+  expect(kinds).toEqual([{ delivery_id: 'evt-e2e-6a', kind: 'webhook.orders' }, { delivery_id: 'evt-e2e-6b', kind: 'webhook.process' }]);
+  await t.services.sync.queue.drain();
+  expect(await t.services.orders.findByExternalId('shop-e2e', '710006')).toMatchObject({ status: 'ALLOCATED' });
 });

@@ -200,7 +200,7 @@ describe('webhooks', () => {
     const d = delivery('orders/create', 'evt-dead-1', restOrder('777001', '2026-01-01T10:00:00Z'));
     expect((await s.sync.webhooks.receive('shop-dead', d)).status).toBe('accepted');
     await s.connections.setEnabled(c.id, false); // processing now fails (disabled connections are not opened for landing)
-    await t.db.dataSource.query(`UPDATE sync_job SET max_attempts = 1 WHERE kind = 'webhook.process' AND status = 'QUEUED'`);
+    await t.db.dataSource.query(`UPDATE sync_job SET max_attempts = 1 WHERE kind LIKE 'webhook.%' AND status = 'QUEUED'`);
     await t.db.dataSource.query(`UPDATE connection SET credentials_ciphertext = 'v1.k1.broken.broken' WHERE id = $1`, [c.id]);
     await s.sync.queue.drain();
     const [receipt] = await t.db.dataSource.query(`SELECT id, status FROM webhook_receipt WHERE delivery_id = 'evt-dead-1'`);
