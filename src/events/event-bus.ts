@@ -235,7 +235,8 @@ export class EventBus {
 
   /**
    * Calls `fn` on every notification on `channel` (a plain identifier; the payload is ignored), and once after each
-   * (re)connection. For workers that would otherwise wait for their next poll: the job queue, on JOBS_CHANNEL.
+   * (re)connection. For workers that would otherwise wait for their next poll: the job queue (JOBS_CHANNEL) and the
+   * outbox dispatcher (OUTBOX_CHANNEL).
    */
   async onNotify(channel: string, fn: () => void): Promise<void> {
     if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);

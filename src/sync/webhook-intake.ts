@@ -89,7 +89,7 @@ export class WebhookIntake {
       `INSERT INTO webhook_receipt (connection_id, delivery_id, topic, headers, body, events) VALUES ($1,$2,$3,$4,$5,$6)
        ON CONFLICT (connection_id, delivery_id) DO NOTHING RETURNING id`,
       [conn.id, deliveryId, topic ?? outcome.events[0]?.type ?? 'unknown', JSON.stringify(headers), body, JSON.stringify(outcome.events)],
-      { kind: outcome.events.every(isOrderVersion) ? ORDERS_JOB : PROCESS_JOB, key: 'receiptId', dedupePrefix: 'webhook:' });
+      { kind: outcome.events.length && outcome.events.every(isOrderVersion) ? ORDERS_JOB : PROCESS_JOB, key: 'receiptId', dedupePrefix: 'webhook:' });
     return { httpStatus: 200, status: inserted.length ? 'accepted' : 'duplicate' };
   }
 
