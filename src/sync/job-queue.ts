@@ -53,9 +53,9 @@ export class JobQueue {
   }
 
   /**
-   * Lets a kind be run in batches: when a worker claims a job of this kind and more of it are due, it claims up to
-   * `max` in all (oldest first) and hands them to `batch` together; each job still succeeds, retries or dies on its
-   * own. A single due job goes to the kind's `on` handler as before.
+   * Runs a kind in batches: when a worker claims a job of this kind and more of it are due, it claims up to `max` in
+   * all (oldest first) and hands them to `batch` together, a single due job as a batch of one; each job still
+   * succeeds, retries or dies on its own. Such a kind needs no `on` handler.
    */
   onBatch(kind: string, max: number, batch: BatchJobHandler): void {
     this.batchHandlers.set(kind, { handler: batch, max });
@@ -77,7 +77,7 @@ export class JobQueue {
   async drain(max = Infinity): Promise<number> {
     let n = 0;
     while (n < max) {
-      const claimed = await this.claim(Math.min(this.opts.concurrency, max - n), [...this.handlers.keys()]);
+      const claimed = await this.claim(Math.min(this.opts.concurrency, max - n), this.kinds());
       if (!claimed.length) return n;
       const units = await Promise.all(this.unitsOf(claimed).map((u) => this.withBatch(u)));
       await Promise.all(units.map((u) => this.executeUnit(u)));
@@ -135,7 +135,7 @@ export class JobQueue {
       // A kind that runs in batches runs one batch at a time here: the next forms from what queued while this one
       // ran. Two at once would only split the work between two transactions that contend for the same rows and
       // cores (measured: higher latency at every rate, bench/webhook-latency).
-      const claimed = await this.claim(free, [...this.handlers.keys()].filter((k) => !this.batching.has(k)));
+      const claimed = await this.claim(free, this.kinds().filter((k) => !this.batching.has(k)));
       for (const unit of this.unitsOf(claimed)) {
         const kind = unit[0].kind;
         const batched = this.batchHandlers.has(kind);
@@ -171,6 +171,11 @@ export class JobQueue {
                         ORDER BY run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts AS "maxAttempts"`,
       [limit, this.workerId, this.opts.leaseMs, kinds]);
+  }
+
+  /** The kinds this queue runs. */
+  private kinds(): string[] {
+    return [...new Set([...this.handlers.keys(), ...this.batchHandlers.keys()])];
   }
 
   /** Claimed jobs as units of work: one per job, but the jobs of a kind that runs in batches together. */
@@ -211,7 +216,7 @@ export class JobQueue {
   }
 
   private async executeUnit(jobs: Job[]): Promise<void> {
-    if (jobs.length === 1) return this.execute(jobs[0]);
+    if (jobs.length === 1 && !this.batchHandlers.has(jobs[0].kind)) return this.execute(jobs[0]);
     let errors: unknown[];
     try {
       errors = await this.batchHandlers.get(jobs[0].kind)!.handler(jobs);

@@ -40,7 +40,6 @@ export class WebhookIntake {
     // Deliveries that carry only order versions land in batches, one batch at a time (JobQueue.onBatch); any other
     // (stock, shipments, returns, an order to read back from the vendor) alone, beside them, so a slow vendor call
     // never holds back the orders.
-    queue.on(ORDERS_JOB, (payload, job) => this.process(String(payload.receiptId), job));
     queue.onBatch(ORDERS_JOB, WEBHOOK_BATCH, (jobs) => this.processMany(jobs));
     queue.on(PROCESS_JOB, (payload, job) => this.process(String(payload.receiptId), job));
   }
@@ -105,9 +104,10 @@ export class WebhookIntake {
   }
 
   /**
-   * Several queued deliveries at once (a burst of orders/create). The receipts of one connection that carry only
-   * order versions (created, updated, or cancelled with the order) land together through the sync page path (OrderIntake.landPage: a fixed number of statements for
-   * the new orders among them) in one transaction, with every receipt marked in it, each by its own records'
+   * The queued deliveries of order versions, one or a burst of orders/create. The receipts of one connection that
+   * carry only order versions (created, updated, or cancelled with the order) land together through the sync page
+   * path (OrderIntake.landPage: a fixed number of statements for the new orders among them, fewer than placing even
+   * one order alone) in one transaction, with every receipt marked in it, each by its own records'
    * outcome. Records keep the order the deliveries were queued in; two versions of one order in the batch land one
    * after the other under the same staleness rule as ever, and every order's key is locked first, as for a single
    * delivery. Any other receipt — or a batch whose transaction fails — is processed alone (process()), so a bad
@@ -129,7 +129,7 @@ export class WebhookIntake {
     }
     const errors: unknown[] = jobs.map(() => undefined);
     for (const [connectionId, members] of groups) {
-      if (members.length < 2 || !await this.landBatch(connectionId, members.map((i) => byId.get(ids[i])!))) alone.push(...members);
+      if (!await this.landBatch(connectionId, members.map((i) => byId.get(ids[i])!))) alone.push(...members);
     }
     for (const i of alone.sort((a, b) => a - b)) {
       try {
@@ -170,7 +170,7 @@ export class WebhookIntake {
       `SELECT id, connection_id, status, events, body, headers FROM webhook_receipt WHERE id = $1`, [receiptId]);
     if (!receipt || receipt.status === 'PROCESSED') return;
     try {
-      const opened = await this.connections.open(receipt.connection_id);
+      const opened = (await this.connections.openCurrent(receipt.connection_id))!;
       const conn = opened.row;
       let events = receipt.events;
       if (!events) {

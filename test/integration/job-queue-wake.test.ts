@@ -106,8 +106,7 @@ test('a kind that runs in batches runs one batch at a time, what queues meanwhil
     running--;
     return jobs.map(() => undefined);
   };
-  q.on('test.batched', async (payload) => { await run([{ payload }]); }); // a unit of one job
-  q.onBatch('test.batched', 50, run);
+  q.onBatch('test.batched', 50, run); // a single job too, as a batch of one
   const other: number[] = [];
   q.on('test.other', async (p) => { other.push(Number(p.n)); });
   await t.services.events.onNotify(JOBS_CHANNEL, () => q.wake());
