@@ -156,9 +156,11 @@ export class ConnectionService {
   }
 
   /**
-   * open() for the webhook path, where every delivery needs the connection's verifier: one statement reads the row
-   * with its sealed credentials, and the vendor client opened before is reused while what it is built from (config,
-   * sealed credentials) is unchanged. The row itself is always current: a disabled connection is seen at once.
+   * open() for the paths that open a connection again and again (each webhook delivery needs its verifier; each
+   * outbox round its vendor client): one statement reads the row with its sealed credentials, and the vendor client
+   * opened before is reused while what it is built from (config, sealed credentials) is unchanged, so its rate
+   * limiter keeps its state. The row itself is always current: a disabled connection is seen at once. Null when
+   * there is no such connection.
    */
   async openCurrent(ref: string): Promise<OpenedConnection | null> {
     const [row] = await rows<ConnectionView & { sealed: string | null; stamp: string }>(this.ds.manager,

@@ -115,7 +115,7 @@ export class OrderService {
         );
       }
       await this.recordTransition(em, orderId, null, null, OS.CREATED, actor, `placed on ${input.channel}`);
-      const order = await this.loadForUpdate(em, orderId);
+      const order = await this.lockOrder(em, orderId);
       await this.allocateOpenLines(em, order, actor, []);
       await this.touch(em, orderId);
       return orderId;
@@ -530,7 +530,7 @@ export class OrderService {
    * unit is cancelled, the order is CANCELLED.
    */
   async cancelLinesIn(em: EntityManager, orderId: string, units: Map<string, number>, reason: string, actor: string): Promise<void> {
-    const order = await this.loadForUpdate(em, orderId);
+    const order = await this.lockOrder(em, orderId);
     if (order.status === OS.CANCELLED) return;
     const lines = await em.getRepository(OrderLine).find({ where: { orderId }, order: { lineNo: 'ASC' } });
     const take = new Map<string, number>();
@@ -634,7 +634,7 @@ export class OrderService {
    */
   async addUnitsIn(em: EntityManager, orderId: string, newLines: { sku: string; quantity: number; unitPrice: string | null; externalId: string }[],
     more: Map<string, number>, actor: string): Promise<TransitionRejected | null> {
-    const order = await this.loadForUpdate(em, orderId);
+    const order = await this.lockOrder(em, orderId);
     if (!STILL_TO_SHIP.includes(order.status)) {
       return new TransitionRejected('Order', orderId, order.status, order.status, `units cannot be added to an order in ${order.status}`);
     }
@@ -683,7 +683,7 @@ export class OrderService {
       const done = await this.ds.transaction(async (em) => {
         const [locked] = await sql<{ id: string }>(em, `SELECT id FROM orders WHERE id = $1 AND status = 'BACKORDERED' FOR UPDATE SKIP LOCKED`, [id]);
         if (!locked) return false;
-        const order = await this.loadForUpdate(em, id);
+        const order = await this.lockOrder(em, id);
         await this.allocateOpenLines(em, order, actor, []);
         await this.touch(em, id);
         return true;
@@ -855,9 +855,6 @@ export class OrderService {
     return order;
   }
 
-  private async loadForUpdate(em: EntityManager, orderId: string): Promise<Order> {
-    return em.getRepository(Order).findOneOrFail({ where: { id: orderId }, lock: { mode: 'pessimistic_write' } });
-  }
 
   /** A new version of the order, announced. `linesChanged`: units were cancelled or added, so its total follows them. */
   private async touch(em: EntityManager, orderId: string, opts: { linesChanged?: boolean } = {}): Promise<void> {
@@ -1000,7 +997,6 @@ async function productsBySku(em: EntityManager, skus: string[]): Promise<Map<str
   const products = unique.length ? await sql<{ id: string; sku: string; active: boolean }>(em, `SELECT id, sku, active FROM product WHERE sku = ANY($1)`, [unique], { prepare: true }) : [];
   return new Map(products.map((p) => [p.sku, p]));
 }
-
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => typeof s === 'string' && UUID.test(s);

@@ -141,7 +141,8 @@ export class JobQueue {
         const batched = this.batchHandlers.has(kind);
         this.running++;
         if (batched) this.batching.add(kind);
-        void this.withBatch(unit).then((u) => this.executeUnit(u)).finally(() => {
+        // A job's outcome that could not be recorded (the database went away) is run again when its lease runs out.
+        void this.withBatch(unit).then((u) => this.executeUnit(u)).catch((err) => this.log.warn({ err, kind }, 'job queue: recording an outcome failed')).finally(() => {
           this.running--;
           if (batched) this.batching.delete(kind);
           if (this.stopped && this.running === 0) this.idle?.();
@@ -184,9 +185,9 @@ export class JobQueue {
     const byKind = new Map<string, Job[]>();
     for (const job of jobs) {
       if (!this.batchHandlers.has(job.kind)) { units.push([job]); continue; }
-      const unit = byKind.get(job.kind);
-      if (unit) unit.push(job);
-      else { byKind.set(job.kind, [job]); units.push(byKind.get(job.kind)!); }
+      let unit = byKind.get(job.kind);
+      if (!unit) { unit = []; byKind.set(job.kind, unit); units.push(unit); }
+      unit.push(job);
     }
     return units;
   }
@@ -197,7 +198,7 @@ export class JobQueue {
     let more: Job[] = [];
     if (b && unit.length < b.max) {
       try {
-        more = await this.claimKind(unit[0].kind, b.max - unit.length);
+        more = await this.claim(b.max - unit.length, [unit[0].kind]);
       } catch (err) {
         this.log.warn({ err }, 'job queue: batch claim failed');
       }
@@ -205,61 +206,42 @@ export class JobQueue {
     return [...unit, ...more].sort((x, y) => Number(x.id) - Number(y.id)); // in the order they were queued
   }
 
-  private async claimKind(kind: string, limit: number): Promise<Job[]> {
-    return rows<Job>(this.ds.manager,
-      `UPDATE sync_job j SET status = 'RUNNING', attempts = j.attempts + 1, locked_by = $2, locked_until = now() + make_interval(secs => $3 / 1000.0)
-        WHERE j.id IN (SELECT id FROM sync_job
-                        WHERE kind = $4 AND ((status = 'QUEUED' AND run_at <= now()) OR (status = 'RUNNING' AND locked_until < now()))
-                        ORDER BY run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts AS "maxAttempts"`,
-      [limit, this.workerId, this.opts.leaseMs, kind]);
-  }
-
+  /** Runs a unit (one job, or a batch of a kind run in batches) and records each job's outcome. */
   private async executeUnit(jobs: Job[]): Promise<void> {
-    if (jobs.length === 1 && !this.batchHandlers.has(jobs[0].kind)) return this.execute(jobs[0]);
-    let errors: unknown[];
-    try {
-      errors = await this.batchHandlers.get(jobs[0].kind)!.handler(jobs);
-    } catch (err) {
-      errors = jobs.map(() => err);
-    }
+    const errors = await this.run(jobs);
     const done = jobs.filter((_, i) => errors[i] === undefined);
     if (done.length) {
       await rows(this.ds.manager, `UPDATE sync_job j SET status = 'DONE', finished_at = now(), locked_until = NULL, last_error = NULL
         FROM unnest($1::bigint[], $2::int[]) AS v(id, attempts) WHERE j.id = v.id AND j.locked_by = $3 AND j.attempts = v.attempts RETURNING j.id`,
       [done.map((j) => j.id), done.map((j) => j.attempts), this.workerId], { prepare: true });
     }
-    for (const [i, job] of jobs.entries()) if (errors[i] !== undefined) await this.settle(job, errors[i]);
+    for (const [i, job] of jobs.entries()) if (errors[i] !== undefined) await this.fail(job, errors[i]);
   }
 
-  private async execute(job: Job): Promise<void> {
-    const handler = this.handlers.get(job.kind)!;
-    let error: unknown;
+  /** Per job, the error it failed with (undefined: done). */
+  private async run(jobs: Job[]): Promise<unknown[]> {
     try {
-      await handler(job.payload, job);
+      const batch = this.batchHandlers.get(jobs[0].kind);
+      if (batch) return await batch.handler(jobs);
+      await this.handlers.get(jobs[0].kind)!(jobs[0].payload, jobs[0]);
+      return [undefined];
     } catch (err) {
-      error = err ?? new Error('job failed');
+      return jobs.map(() => err ?? new Error('job failed'));
     }
-    await this.settle(job, error);
   }
 
-  /** Marks a job done, or failed with `err`: retried with backoff, or dead. */
-  private async settle(job: Job, err: unknown): Promise<void> {
-    if (err === undefined) {
-      await rows(this.ds.manager, `UPDATE sync_job SET status = 'DONE', finished_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1 AND locked_by = $2 AND attempts = $3 RETURNING id`,
-        [job.id, this.workerId, job.attempts]);
-    } else {
-      const message = err instanceof Error ? err.message : String(err);
-      const permanent = err instanceof PermanentJobError || (err instanceof ConnectorError && !err.retryable);
-      const dead = permanent || job.attempts >= job.maxAttempts;
-      const delay = backoffMs(job.attempts, this.opts.baseBackoffMs, this.opts.maxBackoffMs, retryAfterOf(err));
-      this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, dead, error: message }, 'job failed');
-      await rows(this.ds.manager,
-        `UPDATE sync_job SET status = $4, last_error = $5, locked_until = NULL, run_at = now() + make_interval(secs => $6 / 1000.0),
-                finished_at = CASE WHEN $4 = 'DEAD' THEN now() END
-          WHERE id = $1 AND locked_by = $2 AND attempts = $3 RETURNING id`,
-        [job.id, this.workerId, job.attempts, dead ? 'DEAD' : 'QUEUED', message.slice(0, 2000), delay]);
-    }
+  /** A job failed with `err`: retried with backoff, or dead. */
+  private async fail(job: Job, err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    const permanent = err instanceof PermanentJobError || (err instanceof ConnectorError && !err.retryable);
+    const dead = permanent || job.attempts >= job.maxAttempts;
+    const delay = backoffMs(job.attempts, this.opts.baseBackoffMs, this.opts.maxBackoffMs, retryAfterOf(err));
+    this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, dead, error: message }, 'job failed');
+    await rows(this.ds.manager,
+      `UPDATE sync_job SET status = $4, last_error = $5, locked_until = NULL, run_at = now() + make_interval(secs => $6 / 1000.0),
+              finished_at = CASE WHEN $4 = 'DEAD' THEN now() END
+        WHERE id = $1 AND locked_by = $2 AND attempts = $3 RETURNING id`,
+      [job.id, this.workerId, job.attempts, dead ? 'DEAD' : 'QUEUED', message.slice(0, 2000), delay]);
   }
 }
 

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { CancelLinesCommand, CreateOrderCommand, SetStockCommand, UpdateShipToCommand } from '../connectors/sdk/canonical';
 import { ConnectorError } from '../connectors/sdk/connector-error';
 import { rows } from '../db/sql';
+import { notFound } from '../errors';
 import { FulfillmentOrderStatus as FO } from '../model/enums';
 import { OPEN_FULFILLMENT } from '../orders/order-lifecycle';
 import type { Logger } from '../logger';
@@ -28,7 +29,6 @@ export interface DispatcherOptions { maxAttempts?: number; baseBackoffMs?: numbe
  */
 export class OutboxDispatcher {
   private readonly opts: Required<DispatcherOptions>;
-  private readonly clients = new Map<string, { at: number; opened: OpenedConnection }>();
 
   constructor(private readonly ds: DataSource, private readonly connections: ConnectionService, private readonly log: Logger, opts: DispatcherOptions = {}) {
     this.opts = { maxAttempts: 10, baseBackoffMs: 2000, maxBackoffMs: 15 * 60_000, leaseMs: 2 * 60_000, pollMs: 1000, ...opts };
@@ -274,13 +274,10 @@ export class OutboxDispatcher {
     return undefined;
   }
 
-  /** Vendor clients are kept per connection version, so each keeps its rate limiter's state between rounds. */
+  /** The connection's vendor client, kept between rounds (ConnectionService.openCurrent): its rate limiter keeps its state. */
   private async client(connectionId: string): Promise<OpenedConnection> {
-    const [row] = await rows<{ updated_at: Date }>(this.ds.manager, `SELECT updated_at FROM connection WHERE id = $1`, [connectionId]);
-    const cached = this.clients.get(connectionId);
-    if (cached && row && cached.at === row.updated_at.getTime()) return cached.opened;
-    const opened = await this.connections.open(connectionId);
-    this.clients.set(connectionId, { at: opened.row.updatedAt.getTime(), opened });
+    const opened = await this.connections.openCurrent(connectionId);
+    if (!opened) throw notFound('Connection', connectionId, 'id');
     return opened;
   }
 }
